@@ -1,0 +1,235 @@
+/**
+ * @module Host implementations over a filesystem root: the live host ("/"), an offline root
+ * (--root DIR: a mounted disk or unpacked image) and a captured fixture (tests).
+ */
+import { promises as fs, constants as fsc, type Stats } from 'node:fs';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { COMMANDS, COMMAND_SEARCH_PATH, type CommandId } from './commands.js';
+import { HostReadError, type CommandResult, type FileStat, type Host, type HostMode } from './host.js';
+
+const MAX_OUTPUT = 32 * 1024 * 1024;
+const MAX_LINK_HOPS = 40;
+
+function toFileStat(s: Stats): FileStat {
+  return {
+    type: s.isFile() ? 'file' : s.isDirectory() ? 'dir' : s.isSymbolicLink() ? 'symlink' : 'other',
+    mode: s.mode & 0o7777,
+    uid: s.uid,
+    gid: s.gid,
+    size: s.size,
+    mtimeMs: s.mtimeMs,
+  };
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP';
+}
+
+function wrap(err: unknown, what: string): HostReadError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') return new HostReadError('permission', `permission denied reading ${what}`);
+  return new HostReadError('failed', `cannot read ${what}: ${(err as Error).message}`);
+}
+
+/** Normalise a host path to an absolute POSIX path with no `..` escaping the root. */
+function clean(p: string): string {
+  return path.posix.resolve('/', p);
+}
+
+export interface FsHostOptions {
+  mode: HostMode;
+  root: string;
+  live: boolean;
+}
+
+/**
+ * Reads files below `root`. For a root other than "/", symlinks are resolved inside the root
+ * (as chroot would), so an absolute link in an image never reads the scanning machine's files.
+ */
+export class FsHost implements Host {
+  readonly mode: HostMode;
+  readonly root: string;
+  readonly live: boolean;
+  private readonly chrooted: boolean;
+
+  constructor(options: FsHostOptions) {
+    this.mode = options.mode;
+    this.root = path.resolve(options.root);
+    this.live = options.live;
+    this.chrooted = this.root !== '/';
+  }
+
+  /** Map a host path to a real path, resolving symlinks within the root. Undefined when dangling. */
+  protected async resolve(hostPath: string, followLast: boolean): Promise<string | undefined> {
+    const target = clean(hostPath);
+    if (!this.chrooted) return target;
+    const parts = target.split('/').filter(Boolean);
+    let current = '/';
+    let hops = 0;
+    while (parts.length > 0) {
+      const part = parts.shift()!;
+      const next = path.posix.join(current, part);
+      const isLast = parts.length === 0;
+      if (isLast && !followLast) return path.join(this.root, next);
+      let st: Stats;
+      try {
+        st = await fs.lstat(path.join(this.root, next));
+      } catch (err) {
+        if (isMissing(err)) return isLast ? path.join(this.root, next) : undefined;
+        throw wrap(err, next);
+      }
+      if (st.isSymbolicLink()) {
+        if (++hops > MAX_LINK_HOPS) return undefined;
+        const link = await fs.readlink(path.join(this.root, next));
+        const resolved = link.startsWith('/') ? link : path.posix.join(current, link);
+        parts.unshift(...clean(resolved).split('/').filter(Boolean));
+        current = '/';
+        continue;
+      }
+      current = next;
+    }
+    return path.join(this.root, current);
+  }
+
+  async readFile(p: string): Promise<string | undefined> {
+    const real = await this.resolve(p, true);
+    if (real === undefined) return undefined;
+    try {
+      return await fs.readFile(real, 'utf8');
+    } catch (err) {
+      if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'EISDIR') return undefined;
+      throw wrap(err, p);
+    }
+  }
+
+  async readDir(p: string): Promise<string[] | undefined> {
+    const real = await this.resolve(p, true);
+    if (real === undefined) return undefined;
+    try {
+      return (await fs.readdir(real)).sort();
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw wrap(err, p);
+    }
+  }
+
+  async lstat(p: string): Promise<FileStat | undefined> {
+    const real = await this.resolve(p, false);
+    if (real === undefined) return undefined;
+    try {
+      return toFileStat(await fs.lstat(real));
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw wrap(err, p);
+    }
+  }
+
+  async stat(p: string): Promise<FileStat | undefined> {
+    const real = await this.resolve(p, true);
+    if (real === undefined) return undefined;
+    try {
+      return toFileStat(await fs.stat(real));
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw wrap(err, p);
+    }
+  }
+
+  async readLink(p: string): Promise<string | undefined> {
+    const real = await this.resolve(p, false);
+    if (real === undefined) return undefined;
+    try {
+      return await fs.readlink(real);
+    } catch (err) {
+      if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'EINVAL') return undefined;
+      throw wrap(err, p);
+    }
+  }
+
+  async run(command: CommandId): Promise<CommandResult | undefined> {
+    // Commands only make sense on the running host itself; an offline root has no runtime.
+    if (this.mode !== 'live') return undefined;
+    const spec = COMMANDS[command];
+    const file = await findExecutable(spec.file);
+    if (file === undefined) return undefined;
+    return new Promise((resolve, reject) => {
+      execFile(
+        file,
+        [...spec.args],
+        {
+          timeout: spec.timeoutMs,
+          maxBuffer: MAX_OUTPUT,
+          env: { PATH: COMMAND_SEARCH_PATH.join(':'), LC_ALL: 'C', LANG: 'C' },
+          windowsHide: true,
+        },
+        (err, stdout, stderr) => {
+          if (err && (err as NodeJS.ErrnoException & { killed?: boolean }).killed) {
+            reject(new HostReadError('timeout', `${spec.file} did not finish within ${spec.timeoutMs} ms`));
+            return;
+          }
+          if (err && typeof (err as NodeJS.ErrnoException).code === 'string') {
+            const code = (err as NodeJS.ErrnoException).code;
+            if (code === 'ENOENT') return resolve(undefined);
+            if (code === 'EACCES') return reject(new HostReadError('permission', `permission denied running ${spec.file}`));
+            return reject(new HostReadError('failed', `${spec.file} failed: ${err.message}`));
+          }
+          const exitCode = err ? Number((err as { code?: unknown }).code ?? 1) : 0;
+          resolve({ exitCode, stdout: String(stdout), stderr: String(stderr) });
+        },
+      );
+    });
+  }
+}
+
+const executableCache = new Map<string, Promise<string | undefined>>();
+
+/** Look a program up in the fixed search path (never $PATH). */
+export function findExecutable(name: string): Promise<string | undefined> {
+  let found = executableCache.get(name);
+  if (found === undefined) {
+    found = (async () => {
+      for (const dir of COMMAND_SEARCH_PATH) {
+        const candidate = path.join(dir, name);
+        try {
+          await fs.access(candidate, fsc.X_OK);
+          return candidate;
+        } catch {
+          // not here; keep looking
+        }
+      }
+      return undefined;
+    })();
+    executableCache.set(name, found);
+  }
+  return found;
+}
+
+/**
+ * A captured machine for tests: a directory laid out like the host's root, with command
+ * outputs captured as `.rampart-exec/<command-id>.json` ({exitCode, stdout, stderr}).
+ * A command without a capture is "not installed".
+ */
+export class FixtureHost extends FsHost {
+  constructor(root: string, options: { live?: boolean } = {}) {
+    super({ mode: 'fixture', root, live: options.live ?? true });
+  }
+
+  override async run(command: CommandId): Promise<CommandResult | undefined> {
+    const capture = await this.readFile(`/.rampart-exec/${command}.json`);
+    if (capture === undefined) return undefined;
+    const parsed = JSON.parse(capture) as Partial<CommandResult> & { timeout?: boolean };
+    if (parsed.timeout) throw new HostReadError('timeout', `${COMMANDS[command].file} did not finish (captured timeout)`);
+    return { exitCode: parsed.exitCode ?? 0, stdout: parsed.stdout ?? '', stderr: parsed.stderr ?? '' };
+  }
+}
+
+export function liveHost(): FsHost {
+  return new FsHost({ mode: 'live', root: '/', live: true });
+}
+
+/** An offline root: a mounted filesystem or unpacked image. Runtime files count only if present. */
+export function offlineRootHost(root: string): FsHost {
+  return new FsHost({ mode: 'offline-root', root, live: false });
+}

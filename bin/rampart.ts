@@ -1,0 +1,62 @@
+/**
+ * @module The `rampart` command: a thin front door that routes to agent-side commands
+ * (scan, rules, agent) and lazily loads server-side ones (server, report, demo), so a
+ * local scan never pays for the collector's dependencies.
+ */
+import { AppError } from '../shared/errors.js';
+import { VERSION } from '../shared/version.js';
+import { EXIT, reportError } from '../agent/cli/args.js';
+
+const HELP = `Usage: rampart <command> [options]
+
+Network-hardening compliance for federal hosts: scan, stream, prove.
+
+Host commands:
+  scan                 Scan this host (or --root DIR) and report every verdict with evidence.
+  rules lint|probes    Validate rule packs; list probe types.
+  agent enroll|run|install-service
+                       Enroll with a collector and stream results to it.
+
+Collector commands:
+  server start|agency|token|user|agent
+                       Run the collector and administer agencies, tokens, users and agents.
+  demo                 Start a collector with a demo agency and a local agent (what \`npm start\` runs).
+
+Run \`rampart <command> --help\` for the options of each command.
+  -v, --version        Print the version.
+
+Exit codes: 0 ok, 1 findings at or above the threshold, 2 usage or input error, 3 runtime failure.
+`;
+
+type Handler = (argv: string[]) => Promise<number>;
+
+const io = { stdout: process.stdout, env: process.env };
+
+const COMMANDS: Record<string, Handler> = {
+  scan: async (argv) => (await import('../agent/cli/scan.js')).scanCommand(argv, io),
+  rules: async (argv) => (await import('../agent/cli/rules.js')).rulesCommand(argv, io),
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(HELP);
+    return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`rampart ${VERSION}\n`);
+    return EXIT.ok;
+  }
+  const handler = COMMANDS[command];
+  if (!handler) throw new AppError('ERR_USAGE', `unknown command "${command}"; run \`rampart --help\``);
+  return handler(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.exitCode = reportError(err);
+  },
+);

@@ -1,0 +1,91 @@
+/**
+ * @module The one table of Rampart error codes and the AppError class that carries them.
+ * Codes are stable and never reused; every code is documented in docs/errors.md
+ * (test/shared/errors.test.ts keeps the two in step).
+ */
+
+export interface ErrorSpec {
+  /** What happened, one sentence. */
+  readonly summary: string;
+  /** What the user should do about it. */
+  readonly fix: string;
+  /** HTTP status when the error answers an API request. */
+  readonly status?: number;
+  /** WebSocket close code when the error ends an agent connection. */
+  readonly closeCode?: number;
+}
+
+/**
+ * Add new codes at the end of their group. Never rename or reuse a code:
+ * scripts and dashboards match on them.
+ */
+export const ERRORS = {
+  // --- command line and configuration ---
+  ERR_USAGE: { summary: 'The command line is not valid.', fix: 'Run the command with --help and correct the arguments.', status: 400 },
+  ERR_CONFIG_INVALID: { summary: 'A configuration value is missing or invalid.', fix: 'Correct the listed settings (flags or RAMPART_* variables) and start again.' },
+  ERR_FILE_NOT_FOUND: { summary: 'A file named on the command line or in configuration does not exist or cannot be read.', fix: 'Check the path and its permissions.' },
+  ERR_ROOT_INVALID: { summary: 'The --root directory does not exist or is not a directory.', fix: 'Point --root at a mounted filesystem or an unpacked container image.' },
+
+  // --- rule packs, directives and tailoring ---
+  ERR_PACK_YAML: { summary: 'A rule pack is not valid YAML.', fix: 'Fix the YAML syntax at the reported line and column.' },
+  ERR_PACK_SCHEMA: { summary: 'A rule pack field is missing or has the wrong shape.', fix: 'Correct the field at the reported path; docs/rules.md describes every field.' },
+  ERR_PACK_DUPLICATE_ID: { summary: 'Two rules share one id (within a pack or across loaded packs).', fix: 'Give the new rule a new id. Rule ids are never reused.' },
+  ERR_PACK_UNKNOWN_PROBE: { summary: 'A check names a probe type that does not exist.', fix: 'Use a probe type listed by `rampart rules probes` (docs/rules.md).' },
+  ERR_PACK_PROBE_PARAMS: { summary: 'A check passes parameters that its probe type does not accept.', fix: 'Correct the params to match the probe schema shown by `rampart rules probes`.' },
+  ERR_PACK_UNKNOWN_FIELD: { summary: 'An expectation tests a field that the probe does not observe.', fix: 'Use one of the fields the probe reports (see `rampart rules probes`).' },
+  ERR_PACK_UNKNOWN_DIRECTIVE: { summary: 'A rule refers to a directive id that rules/directives.yaml does not define.', fix: 'Add the directive to rules/directives.yaml or correct the id.' },
+  ERR_PACK_UNKNOWN_PARAMETER: { summary: 'A rule refers to a pack parameter that the pack does not declare.', fix: 'Declare the parameter under `parameters:` or correct the name.' },
+  ERR_DIRECTIVES_INVALID: { summary: 'The directives catalog (rules/directives.yaml) is not valid.', fix: 'Correct the reported field in the directives catalog.' },
+  ERR_TAILORING_INVALID: { summary: 'A tailoring file is invalid or names a rule or parameter the packs do not have.', fix: 'Correct the tailoring file; docs/rules.md shows its format.' },
+
+  // --- probes and evaluation (these become `error` results, never a crash) ---
+  ERR_PROBE_FAILED: { summary: 'A probe could not observe the host.', fix: 'Read the message; check that the agent runs as root and the named source exists.' },
+  ERR_PROBE_TIMEOUT: { summary: 'A command run by a probe did not finish in time.', fix: 'Check the named command on the host; it may be hung or very slow.' },
+  ERR_PROBE_PERMISSION: { summary: 'A probe was denied access to a file or command.', fix: 'Run the scan as root (or with the capabilities docs/install.md lists).' },
+  ERR_PROBE_UNAVAILABLE: { summary: 'A probe needs a command or runtime source that this host or root does not provide.', fix: 'Install the named tool, or scan the live host instead of an offline root.' },
+  ERR_PROBE_PARSE: { summary: 'A probe read its source but could not understand it.', fix: 'Report the file or command output named in the message; it has an unexpected format.' },
+  ERR_EXPECT_TYPE: { summary: 'An expectation does not fit the type of the observed value.', fix: 'Correct the matcher in the rule (for example use `every:` for a list).' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERRORS, value);
+}
+
+/** The one error class. `code` is stable; `details` carries structured context (never secrets). */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; details?: unknown }) {
+    super(message ?? ERRORS[code].summary, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.details = options?.details;
+  }
+
+  get status(): number | undefined {
+    return (ERRORS[this.code] as ErrorSpec).status;
+  }
+
+  get closeCode(): number | undefined {
+    return (ERRORS[this.code] as ErrorSpec).closeCode;
+  }
+
+  get fix(): string {
+    return ERRORS[this.code].fix;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details?: unknown } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}
