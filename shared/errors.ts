@@ -45,6 +45,16 @@ export const ERRORS = {
   ERR_PROBE_UNAVAILABLE: { summary: 'A probe needs a command or runtime source that this host or root does not provide.', fix: 'Install the named tool, or scan the live host instead of an offline root.' },
   ERR_PROBE_PARSE: { summary: 'A probe read its source but could not understand it.', fix: 'Report the file or command output named in the message; it has an unexpected format.' },
   ERR_EXPECT_TYPE: { summary: 'An expectation does not fit the type of the observed value.', fix: 'Correct the matcher in the rule (for example use `every:` for a list).' },
+
+  // --- agent daemon (identity, state directory, outbox, delivery) ---
+  ERR_AGENT_NOT_ENROLLED: { summary: 'The agent state directory holds no identity.', fix: 'Run `rampart agent enroll --server URL --token T` with the same --state-dir first.' },
+  ERR_AGENT_ALREADY_ENROLLED: { summary: 'The agent state directory already holds an identity.', fix: 'Use another --state-dir, or pass --force to replace the identity (the old one stays enrolled until revoked).' },
+  ERR_AGENT_KEY_PERMISSIONS: { summary: 'The agent private key file is readable or writable by other users.', fix: 'Run `chmod 600` on the key file named in the message (and check its owner), then start again.' },
+  ERR_AGENT_STATE_CORRUPT: { summary: 'A file in the agent state directory cannot be read or has the wrong shape.', fix: 'Restore the named file from backup, or re-enroll with a fresh --state-dir.' },
+  ERR_AGENT_STATE_LOCKED: { summary: 'Another agent process is using this state directory.', fix: 'Stop the other agent, or give each agent on this machine its own --state-dir.' },
+  ERR_AGENT_SERVER_UNREACHABLE: { summary: 'The collector could not be reached.', fix: 'Check the collector URL, that the collector runs, and that outbound connections to it are allowed.' },
+  ERR_AGENT_SERVER_RESPONSE: { summary: 'The collector answered with something the agent does not understand.', fix: 'Check that the URL points at a Rampart collector of a compatible version.' },
+  ERR_AGENT_ACK_TIMEOUT: { summary: 'Not every result was acknowledged by the collector before the timeout.', fix: 'Check the collector and the network, or raise --timeout; the results stay in the outbox and are sent on the next run.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
