@@ -209,7 +209,10 @@ export function compilePack(text: string, file: string, options: CompileOptions)
   obj.rules.forEach((rawRule: unknown, n: number) => {
     const path: Path = ['rules', n];
     const ruleId = typeof (rawRule as { id?: unknown })?.id === 'string' ? (rawRule as { id: string }).id : undefined;
+    const before = sink.issues.length;
     const resolved = substitute(rawRule, values, path, sink, ruleId);
+    // An unresolved parameter would only cause follow-on schema errors: report it alone.
+    if (sink.issues.length > before) return;
     const parsed = RuleSchema.safeParse(resolved);
     if (!parsed.success) {
       sink.zod('ERR_PACK_SCHEMA', path, parsed.error, ruleId);
