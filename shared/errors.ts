@@ -55,6 +55,45 @@ export const ERRORS = {
   ERR_AGENT_SERVER_UNREACHABLE: { summary: 'The collector could not be reached.', fix: 'Check the collector URL, that the collector runs, and that outbound connections to it are allowed.' },
   ERR_AGENT_SERVER_RESPONSE: { summary: 'The collector answered with something the agent does not understand.', fix: 'Check that the URL points at a Rampart collector of a compatible version.' },
   ERR_AGENT_ACK_TIMEOUT: { summary: 'Not every result was acknowledged by the collector before the timeout.', fix: 'Check the collector and the network, or raise --timeout; the results stay in the outbox and are sent on the next run.' },
+
+  // --- agent protocol (WebSocket frames; each closes the agent socket with its close code) ---
+  ERR_PROTOCOL_INVALID_FRAME: { summary: 'An agent frame is not JSON, not text, has the wrong schema or an unknown type, or came before hello.', fix: 'Send one JSON object per text frame exactly as docs/protocol.md describes; start with hello.', status: 400, closeCode: 4400 },
+  ERR_PROTOCOL_FRAME_TOO_LARGE: { summary: 'An agent frame is larger than the collector allows (bytes or results per frame).', fix: 'Split results over several frames; respect maxFrameBytes and maxResultsPerFrame from welcome.', status: 413, closeCode: 4413 },
+  ERR_PROTOCOL_VERSION: { summary: 'The agent speaks a protocol version the collector does not support.', fix: 'Upgrade the agent or the collector so both speak the same protocol version (docs/protocol.md).', status: 426, closeCode: 4426 },
+  ERR_PROTOCOL_IDENTITY: { summary: 'A frame claims another agent or agency than the one that authenticated.', fix: 'Send only your own results; check that the agent state directory belongs to this host.', status: 403, closeCode: 4403 },
+  ERR_PROTOCOL_WINDOW: { summary: 'The agent sent more unacknowledged frames than the window the collector announced.', fix: 'Keep at most `window` results/digest frames in flight; wait for acks before sending more.', status: 429, closeCode: 4429 },
+  ERR_PROTOCOL_SUPERSEDED: { summary: 'A newer connection of the same agent replaced this one.', fix: 'Run one agent process per state directory; the newest connection stays.', status: 409, closeCode: 4409 },
+
+  // --- authentication (agent upgrade and API bearer tokens) ---
+  ERR_AUTH_MISSING: { summary: 'The request carries no credentials (agent headers or bearer token).', fix: 'Send the X-Rampart-* headers on the agent upgrade, or `Authorization: Bearer <token>` on the API.', status: 401 },
+  ERR_AUTH_UNKNOWN_AGENT: { summary: 'No enrolled agent has this id.', fix: 'Enroll the agent again with a fresh token (`rampart agent enroll`).', status: 401 },
+  ERR_AUTH_REVOKED: { summary: 'The agent has been revoked.', fix: 'Enroll the host again with a new token if it should report; otherwise remove the agent.', status: 403, closeCode: 4401 },
+  ERR_AUTH_CHALLENGE: { summary: 'The nonce was not issued for this agent, has expired, or was already used.', fix: 'Fetch a fresh challenge right before connecting and use it once.', status: 401 },
+  ERR_AUTH_SIGNATURE: { summary: 'The signature over the challenge does not verify with the enrolled public key.', fix: 'Sign "rampart-agent-auth/v1\\n<agentId>\\n<nonce>" with the enrolled Ed25519 key; re-enroll if the key was lost.', status: 401 },
+  ERR_AUTH_TOKEN: { summary: 'The API bearer token is unknown or expired.', fix: 'Create a token with `rampart server user add NAME --role admin` and send it as `Authorization: Bearer <token>`.', status: 401 },
+  ERR_AUTH_FORBIDDEN: { summary: 'The API token may not read or change this resource.', fix: 'Use a token of a user whose role and agency allow it.', status: 403 },
+
+  // --- enrollment ---
+  ERR_ENROLL_TOKEN_INVALID: { summary: 'The enrollment token is unknown.', fix: 'Copy the token exactly as `rampart server token create` printed it, or create a new one.', status: 401 },
+  ERR_ENROLL_TOKEN_EXPIRED: { summary: 'The enrollment token has expired.', fix: 'Create a new token with `rampart server token create --agency NAME`.', status: 401 },
+  ERR_ENROLL_TOKEN_USED: { summary: 'The enrollment token has no uses left.', fix: 'Create a new token (use --uses N for a token that enrolls several hosts).', status: 409 },
+  ERR_ENROLL_AGENCY_MISMATCH: { summary: 'The enrollment token belongs to another agency than the one the agent asked for.', fix: 'Use a token created for the intended agency, or drop the agency from the request.', status: 403 },
+  ERR_ENROLL_PUBLIC_KEY: { summary: 'The public key is not an Ed25519 key in SPKI DER, base64.', fix: 'Send the agent key exported as SPKI DER and base64 encoded.', status: 400 },
+
+  // --- agencies, users and the HTTP API ---
+  ERR_AGENCY_EXISTS: { summary: 'An agency with this name already exists.', fix: 'Pick another name, or use the existing agency.', status: 409 },
+  ERR_AGENCY_NOT_FOUND: { summary: 'No agency has this name or id.', fix: 'List agencies with `rampart server agency list` and use one of them.', status: 404 },
+  ERR_USER_EXISTS: { summary: 'A user with this name already exists.', fix: 'Pick another user name.', status: 409 },
+  ERR_API_INVALID_REQUEST: { summary: 'The request body, path or query parameters are not valid.', fix: 'Correct the request as docs/api.md describes.', status: 400 },
+  ERR_NOT_FOUND: { summary: 'The requested route, host or agent does not exist.', fix: 'Check the URL and the id or name; docs/api.md lists the routes.', status: 404 },
+  ERR_INTERNAL: { summary: 'The collector hit an unexpected error.', fix: 'Retry; if it persists, report it with the collector log around that time.', status: 500 },
+
+  // --- collector store and server ---
+  ERR_STORE_OPEN: { summary: 'The collector database cannot be opened or created in the data directory.', fix: 'Check --data-dir (RAMPART_DATA_DIR) exists or can be created and is writable by this user.', status: 503 },
+  ERR_STORE_MIGRATION: { summary: 'The database schema is newer than this build or a migration failed.', fix: 'Run a Rampart version at least as new as the one that last wrote this data directory; restore a backup if a migration failed.', status: 503 },
+  ERR_STORE_BUSY: { summary: 'The database stayed locked by another process longer than the busy timeout.', fix: 'Retry; make sure only one collector and short CLI commands use the data directory.', status: 503 },
+  ERR_STORE_WRITE: { summary: 'A database write failed; nothing of that batch was acknowledged.', fix: 'Check free disk space and the collector log; agents resend unacknowledged frames.', status: 503 },
+  ERR_SERVER_LISTEN: { summary: 'The collector cannot listen on the requested host and port.', fix: 'Pick a free port with --port, or stop the process that holds it.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
