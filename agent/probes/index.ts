@@ -5,9 +5,25 @@
  */
 import type { Probe } from './probe.js';
 import { fileProbe } from './file.js';
+import { sysctlProbe } from './sysctl.js';
+import { kernelModuleProbe } from './kernel-module.js';
+import { kernelCmdlineProbe } from './kernel-cmdline.js';
+import { netInterfacesProbe } from './net-interfaces.js';
+import { cryptoStateProbe } from './crypto-state.js';
+import { opensslConfigProbe } from './openssl-config.js';
+import { blockEncryptionProbe } from './block-encryption.js';
+import { mountOptionsProbe } from './mount-options.js';
 
 export const PROBES: readonly Probe[] = [
   fileProbe,
+  sysctlProbe,
+  kernelModuleProbe,
+  kernelCmdlineProbe,
+  netInterfacesProbe,
+  cryptoStateProbe,
+  opensslConfigProbe,
+  blockEncryptionProbe,
+  mountOptionsProbe,
   // Add new probes here, one line each.
 ] as unknown as readonly Probe[];
 
