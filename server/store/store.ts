@@ -1,0 +1,242 @@
+/**
+ * @module The collector's Store interface: everything the gateway, the ingest pipeline, the API
+ * and the CLI need from persistence. Every method is async so a PostgreSQL implementation can
+ * follow the SQLite one (store/sqlite/) behind the same contract. Times are ISO-8601 strings.
+ */
+import type { CheckStatus, PackRef, HostFacts } from '../../shared/result.js';
+import type { Severity } from '../../shared/rule-pack.js';
+import type { DigestFrame, ResultsFrame } from '../../shared/protocol.js';
+
+export type Role = 'admin' | 'soc' | 'agency-viewer';
+export const ROLES: readonly Role[] = ['admin', 'soc', 'agency-viewer'];
+
+export interface Agency {
+  id: number;
+  name: string;
+  parentId: number | null;
+  parentName: string | null;
+  createdAt: string;
+  hostCount: number;
+}
+
+export interface User {
+  id: number;
+  name: string;
+  role: Role;
+  agencyId: number | null;
+  agencyName: string | null;
+}
+
+export interface Agent {
+  id: string;
+  agencyId: number;
+  agencyName: string;
+  hostname: string;
+  machineId: string | null;
+  os: string | null;
+  agentVersion: string | null;
+  publicKey: string;
+  enrolledAt: string;
+  revokedAt: string | null;
+  lastSeenAt: string | null;
+  lastScanAt: string | null;
+  lastScanId: string | null;
+  /** Highest committed seq. */
+  maxSeq: number;
+  /** How many distinct seqs were committed; complete when it equals maxSeq. */
+  seqCount: number;
+  counts: HostCounts;
+  outboxDepth: number | null;
+  dropped: number | null;
+}
+
+export interface HostCounts {
+  pass: number;
+  fail: number;
+  error: number;
+  notApplicable: number;
+}
+
+export interface EnrollInput {
+  tokenHash: string;
+  publicKey: string;
+  hostname: string;
+  machineId?: string;
+  os?: string;
+  agentVersion: string;
+  /** Agency the agent asked for, if any (refused when the token belongs to another). */
+  agency?: string;
+  now: string;
+}
+
+/** One validated sequenced frame on its way into a transaction. */
+export interface IngestFrame {
+  agentId: string;
+  agencyId: number;
+  frame: ResultsFrame | DigestFrame;
+  /** Collector receive time. */
+  receivedAt: string;
+}
+
+export interface IngestOutcome {
+  status: 'stored' | 'duplicate';
+  /** Digest frames: true when the stored state differs from the agent's (send resync). */
+  digestMismatch?: boolean;
+}
+
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
+export interface Paged<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+  /** Offset of the next page, or null on the last. */
+  nextOffset: number | null;
+}
+
+export interface DirectiveCompliance {
+  directive: string;
+  rules: number;
+  pass: number;
+  fail: number;
+  error: number;
+  /** Share of applicable (host, rule) verdicts that pass, 0..100, or null when none apply. */
+  percent: number | null;
+}
+
+export interface FailingRule {
+  ruleId: string;
+  title: string;
+  severity: Severity;
+  failingHosts: number;
+  errorHosts: number;
+  passingHosts: number;
+  directives: string[];
+}
+
+export interface Finding {
+  id: number;
+  agentId: string;
+  hostname: string;
+  ruleId: string;
+  title: string;
+  severity: Severity;
+  directive: string | null;
+  firstSeenAt: string;
+  dueAt: string | null;
+  overdue: boolean;
+  resolvedAt: string | null;
+}
+
+export interface Posture {
+  agency: { id: number; name: string; parentName: string | null };
+  asOf: string;
+  hosts: { total: number; revoked: number };
+  /** Severity-weighted share of applicable verdicts that pass, 0..100 (errors count as not passing); null with no verdicts. */
+  score: number | null;
+  counts: HostCounts & { total: number };
+  failBySeverity: Record<Severity, number>;
+  directives: DirectiveCompliance[];
+  failingRules: FailingRule[];
+  findings: { open: number; overdue: number; dueSoon: number; dueSoonDays: number; overdueList: Finding[]; dueSoonList: Finding[] };
+}
+
+export interface HostSummary {
+  agentId: string;
+  hostname: string;
+  os: string | null;
+  agentVersion: string | null;
+  enrolledAt: string;
+  revoked: boolean;
+  lastSeenAt: string | null;
+  lastScanAt: string | null;
+  counts: HostCounts;
+  delivery: Completeness;
+}
+
+export interface Completeness {
+  maxSeq: number;
+  received: number;
+  missing: number;
+  complete: boolean;
+}
+
+export interface StoredResult {
+  ruleId: string;
+  status: CheckStatus;
+  severity: Severity;
+  seq: number;
+  scanId: string;
+  scannedAt: string;
+  changedAt: string;
+  /** The RuleResult exactly as the agent sent it (with evidence). */
+  result: unknown;
+}
+
+export interface HostDetail {
+  host: HostSummary & { agency: string; facts: HostFacts | null; packs: PackRef[] };
+  /** Missing seq ranges (first 100) — empty when delivery is complete. */
+  gaps: Array<{ from: number; to: number }>;
+}
+
+export interface StatusChange {
+  ruleId: string;
+  from: string | null;
+  to: string;
+  at: string;
+  seq: number;
+}
+
+export interface FindingsFilter {
+  state: 'open' | 'overdue' | 'resolved' | 'all';
+}
+
+/** The persistence contract. Implementations: SqliteStore (default); PostgreSQL later. */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Apply pending migrations; returns the schema version now in force. */
+  migrate(): Promise<number>;
+  close(): Promise<void>;
+
+  // agencies, users, tokens
+  createAgency(name: string, parentName?: string): Promise<Agency>;
+  listAgencies(): Promise<Agency[]>;
+  /** By name (or numeric id as a string). */
+  findAgency(ref: string): Promise<Agency | null>;
+  createEnrollToken(input: { agencyName: string; tokenHash: string; expiresAt: string | null; uses: number; now: string }): Promise<{ agency: Agency; expiresAt: string | null; uses: number }>;
+  createUser(input: { name: string; role: Role; agencyName?: string; tokenHash: string; now: string }): Promise<User>;
+  findUserByTokenHash(tokenHash: string): Promise<User | null>;
+
+  // agents and authentication
+  /** Consume one use of the token and create the agent, atomically. Throws AppError ERR_ENROLL_*. */
+  enrollAgent(input: EnrollInput): Promise<Agent>;
+  getAgent(id: string): Promise<Agent | null>;
+  /** By agent id, or by hostname (most recently enrolled non-revoked agent with that hostname). */
+  findHost(ref: string): Promise<Agent | null>;
+  listAgents(agencyName?: string): Promise<Agent[]>;
+  /** Returns false when the agent does not exist; revoking twice keeps the first time. */
+  revokeAgent(id: string, now: string): Promise<boolean>;
+  /** Ids revoked at or after `since` (for closing live sockets revoked by another process). */
+  revokedSince(since: string): Promise<Array<{ id: string; revokedAt: string }>>;
+  createChallenge(agentId: string, nonce: string, expiresAt: string): Promise<void>;
+  /** True once for a nonce issued for this agent and not expired; the nonce is consumed either way. */
+  consumeChallenge(agentId: string, nonce: string, now: string): Promise<boolean>;
+  recordHello(agentId: string, hello: { agentVersion: string; host: HostFacts; packs: PackRef[] }): Promise<void>;
+  touchAgents(seen: Array<{ id: string; lastSeenAt: string; outboxDepth?: number; dropped?: number }>): Promise<void>;
+
+  // ingest
+  /** One transaction: every frame is stored or none; idempotent by (agent, seq). */
+  ingest(frames: IngestFrame[]): Promise<IngestOutcome[]>;
+
+  // posture
+  posture(agencyId: number, now: string, dueSoonDays: number): Promise<Posture>;
+  listHosts(agencyId: number, now: string, page: Page): Promise<Paged<HostSummary>>;
+  hostDetail(agentId: string): Promise<HostDetail>;
+  hostResults(agentId: string, page: Page, status?: CheckStatus): Promise<Paged<StoredResult>>;
+  hostHistory(agentId: string, page: Page): Promise<Paged<StatusChange>>;
+  listFindings(agencyId: number, now: string, filter: FindingsFilter, page: Page): Promise<Paged<Finding>>;
+}
