@@ -24,6 +24,8 @@ export const COMMANDS = {
   'firewalld-state': { file: 'firewall-cmd', args: ['--state'], timeoutMs: 5000 },
   'firewalld-default-zone': { file: 'firewall-cmd', args: ['--get-default-zone'], timeoutMs: 5000 },
   'firewalld-active-zones': { file: 'firewall-cmd', args: ['--get-active-zones'], timeoutMs: 5000 },
+  /** Every zone with target, bindings, services, ports and rich rules; "(default, active)" flags on the name line. */
+  'firewalld-list-all-zones': { file: 'firewall-cmd', args: ['--list-all-zones'], timeoutMs: 10000 },
   /** Every unit systemd knows, with load/active/sub state. */
   'systemctl-units': { file: 'systemctl', args: ['list-units', '--all', '--no-legend', '--no-pager', '--plain', '--full'], timeoutMs: 5000 },
   /** Every unit file with its enablement state. */
@@ -31,10 +33,16 @@ export const COMMANDS = {
   /** Simulated upgrade: lists what apt would install, with the pocket each comes from. */
   'apt-upgrade-simulate': { file: 'apt-get', args: ['-s', '-o', 'Debug::NoLocking=1', 'upgrade'], timeoutMs: 20000 },
   'dnf-security-updates': { file: 'dnf', args: ['-q', '--cacheonly', 'updateinfo', 'list', '--security', '--available'], timeoutMs: 30000 },
+  /** Every available update from the cached metadata (exit 100 when there are updates). */
+  'dnf-check-update': { file: 'dnf', args: ['-q', '--cacheonly', 'check-update'], timeoutMs: 30000 },
   'crypto-policy': { file: 'update-crypto-policies', args: ['--show'], timeoutMs: 5000 },
   'auditctl-status': { file: 'auditctl', args: ['-s'], timeoutMs: 5000 },
   'auditctl-rules': { file: 'auditctl', args: ['-l'], timeoutMs: 5000 },
   'chronyc-tracking': { file: 'chronyc', args: ['-n', 'tracking'], timeoutMs: 5000 },
+  /** Every installed rpm as NAME<TAB>EPOCH:VERSION-RELEASE (epoch 0 when unset). */
+  /** Ollama's own version line ("ollama version is 0.6.2"); AI workload pack. */
+  'ollama-version': { file: 'ollama', args: ['--version'], timeoutMs: 5000 },
+  'rpm-packages': { file: 'rpm', args: ['-qa', '--queryformat', '%{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\n'], timeoutMs: 30000 },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandId = keyof typeof COMMANDS;

@@ -5,6 +5,13 @@
  */
 import type { Probe } from './probe.js';
 import { fileProbe } from './file.js';
+import { packageProbe } from './package.js';
+import { systemdUnitProbe } from './systemd-unit.js';
+import { sshdConfigProbe } from './sshd-config.js';
+import { processProbe } from './process.js';
+import { fileLinesProbe } from './file-lines.js';
+import { kvConfigProbe } from './kv-config.js';
+import { auditRulesProbe } from './audit-rules.js';
 import { sysctlProbe } from './sysctl.js';
 import { kernelModuleProbe } from './kernel-module.js';
 import { kernelCmdlineProbe } from './kernel-cmdline.js';
@@ -16,6 +23,13 @@ import { mountOptionsProbe } from './mount-options.js';
 
 export const PROBES: readonly Probe[] = [
   fileProbe,
+  packageProbe,
+  systemdUnitProbe,
+  sshdConfigProbe,
+  processProbe,
+  fileLinesProbe,
+  kvConfigProbe,
+  auditRulesProbe,
   sysctlProbe,
   kernelModuleProbe,
   kernelCmdlineProbe,
