@@ -94,6 +94,10 @@ export const ERRORS = {
   ERR_STORE_BUSY: { summary: 'The database stayed locked by another process longer than the busy timeout.', fix: 'Retry; make sure only one collector and short CLI commands use the data directory.', status: 503 },
   ERR_STORE_WRITE: { summary: 'A database write failed; nothing of that batch was acknowledged.', fix: 'Check free disk space and the collector log; agents resend unacknowledged frames.', status: 503 },
   ERR_SERVER_LISTEN: { summary: 'The collector cannot listen on the requested host and port.', fix: 'Pick a free port with --port, or stop the process that holds it.' },
+
+  // --- evidence exports (OSCAL, CSV, HTML) ---
+  ERR_EVIDENCE_INVALID: { summary: 'The evidence given to an export is not a valid evidence model (a missing field, a duplicate host or result, or a result for an unknown host).', fix: 'Correct the evidence model at the reported path; docs/evidence.md describes it.', status: 400 },
+  ERR_OSCAL_INVALID: { summary: 'A generated OSCAL document does not validate against the OSCAL 1.1.2 assessment-results schema.', fix: 'Report it as a Rampart bug with the listed schema errors; use --format json meanwhile.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,10 +1,11 @@
 /**
- * @module OSCAL 1.1.2 assessment results from one scan report (placeholder until the
- * evidence work lands; see docs/oscal.md when it does).
+ * @module OSCAL 1.1.2 assessment results for one `rampart scan` (no collector): the scan report
+ * becomes the evidence model, and the one converter every export uses does the rest.
  */
-import { AppError } from '../errors.js';
+import { fromScanReport } from '../evidence/model.js';
 import type { ScanReport } from '../result.js';
+import { evidenceToOscal, type OscalAssessmentResults } from './from-evidence.js';
 
-export function scanToOscal(_report: ScanReport): unknown {
-  throw new AppError('ERR_USAGE', '--format oscal is not available in this build yet');
+export function scanToOscal(report: ScanReport): OscalAssessmentResults {
+  return evidenceToOscal(fromScanReport(report));
 }
