@@ -35,6 +35,7 @@ const io = { stdout: process.stdout, env: process.env };
 const COMMANDS: Record<string, Handler> = {
   scan: async (argv) => (await import('../agent/cli/scan.js')).scanCommand(argv, io),
   rules: async (argv) => (await import('../agent/cli/rules.js')).rulesCommand(argv, io),
+  agent: async (argv) => (await import('../agent/cli/agent.js')).agentCommand(argv, io),
 };
 
 export async function main(argv: string[]): Promise<number> {

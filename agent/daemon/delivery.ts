@@ -1,0 +1,244 @@
+/**
+ * @module Delivery: turns scans into sequenced frames in the outbox (full or delta, split to the
+ * collector's limits, plus digests) and drains the outbox over a Ready connection, keeping at
+ * most `window` frames unacknowledged in flight. On every (re)connect everything still in the
+ * outbox is sent again from the oldest seq (the collector dedupes by (agent, seq)); a frame
+ * leaves the outbox only when its ack arrives, after the acknowledged state is persisted.
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../../shared/log.js';
+import {
+  PROTOCOL_DEFAULTS,
+  PROTOCOL_VERSION,
+  type AckFrame,
+  type DigestFrame,
+  type ResultsFrame,
+  type ResyncFrame,
+  type WelcomeFrame,
+} from '../../shared/protocol.js';
+import type { ScanReport } from '../../shared/result.js';
+import type { Connection, ConnectionHandlers } from './connection.js';
+import type { Outbox, SeqFrame } from './outbox.js';
+import { planDelta, splitPlan } from './rule-state.js';
+import type { StateTracker } from './state-tracker.js';
+
+/** Bytes kept free in each frame for the envelope (packs, ids) around the results. */
+const ENVELOPE_RESERVE = 64 * 1024;
+
+export interface DeliveryEvents {
+  /** The outbox became empty: everything produced so far is acknowledged. */
+  drained: [];
+  /** The collector asked for the full state; the daemon should scan now. */
+  resync: [string];
+}
+
+export interface EnqueueSummary {
+  full: boolean;
+  frames: number;
+  results: number;
+  removed: number;
+  seqs: number[];
+}
+
+export class Delivery extends EventEmitter<DeliveryEvents> {
+  private conn: Connection | undefined;
+  private readonly inFlight = new Set<number>();
+  private window = 0;
+  private maxResultsPerFrame: number = PROTOCOL_DEFAULTS.maxResultsPerFrame;
+  private maxFrameBytes: number = PROTOCOL_DEFAULTS.maxFrameBytes;
+  private pumping = false;
+  private pumpAgain = false;
+  /** Serialises every change to outbox and tracker. */
+  private chain: Promise<unknown> = Promise.resolve();
+  private sent = 0;
+  private acked = 0;
+
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly tracker: StateTracker,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  attach(conn: Connection): void {
+    this.conn = conn;
+  }
+
+  get stats(): { depth: number; inFlight: number; sent: number; acked: number; dropped: number } {
+    return { depth: this.outbox.depth, inFlight: this.inFlight.size, sent: this.sent, acked: this.acked, dropped: this.outbox.dropped };
+  }
+
+  /** Connection callbacks owned by delivery. */
+  handlers(): Pick<ConnectionHandlers, 'ready' | 'frame' | 'down'> {
+    return {
+      ready: (welcome) => void this.onWelcome(welcome),
+      frame: (frame) => (frame.type === 'ack' ? void this.onAck(frame) : this.onResync(frame)),
+      down: () => {
+        this.window = 0;
+        this.inFlight.clear();
+      },
+    };
+  }
+
+  /** Queue the frames of one scan: the full state when owed, else what changed. */
+  enqueueScan(report: ScanReport): Promise<EnqueueSummary> {
+    return this.serial(async () => {
+      const forceFull = this.tracker.mustSendFull || this.outbox.needFull;
+      const plan = planDelta(this.tracker.baseline, report.results, forceFull);
+      const parts = splitPlan(plan, { maxResults: this.maxResultsPerFrame, maxBytes: Math.max(this.maxFrameBytes - ENVELOPE_RESERVE, this.maxFrameBytes / 2) });
+      const seqs: number[] = [];
+      for (const part of parts) {
+        const env = await this.outbox.append((seq) => {
+          const frame: ResultsFrame = {
+            v: PROTOCOL_VERSION,
+            type: 'results',
+            seq,
+            scanId: report.scanId,
+            scannedAt: report.startedAt,
+            packs: report.packs,
+            full: plan.full,
+            results: part.results,
+          };
+          if (part.part !== undefined) frame.part = part.part;
+          if (part.parts !== undefined) frame.parts = part.parts;
+          if (part.removed !== undefined && part.removed.length > 0) frame.removed = part.removed;
+          return frame as unknown as SeqFrame;
+        });
+        this.tracker.noteQueued(env.frame as unknown as ResultsFrame);
+        seqs.push(env.frame.seq);
+      }
+      if (plan.full) {
+        await this.tracker.fullQueued();
+        await this.outbox.clearNeedFull();
+      }
+      const summary = { full: plan.full, frames: parts.length, results: plan.results.length, removed: plan.removed.length, seqs };
+      this.log.info({ scanId: report.scanId, ...summary, seqs: undefined, firstSeq: seqs[0], lastSeq: seqs.at(-1), depth: this.outbox.depth }, 'Scan queued');
+      this.pump();
+      return summary;
+    });
+  }
+
+  /** Queue a digest of the state the collector will hold once the outbox drains. */
+  enqueueDigest(): Promise<number | undefined> {
+    return this.serial(async () => {
+      const scan = this.tracker.lastScan;
+      if (!scan) return undefined;
+      const d = this.tracker.digest();
+      const env = await this.outbox.append((seq) => {
+        const frame: DigestFrame = { v: PROTOCOL_VERSION, type: 'digest', seq, scanId: scan.scanId, scannedAt: scan.scannedAt, count: d.count, sha256: d.sha256 };
+        return frame as unknown as SeqFrame;
+      });
+      this.log.debug({ seq: env.frame.seq, count: d.count }, 'Digest queued');
+      this.pump();
+      return env.frame.seq;
+    });
+  }
+
+  /** Resolve true once the outbox is empty, false after `timeoutMs`. */
+  waitDrained(timeoutMs: number): Promise<boolean> {
+    if (this.outbox.depth === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.off('drained', done);
+        resolve(false);
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.once('drained', done);
+    });
+  }
+
+  private onWelcome(welcome: WelcomeFrame): Promise<void> {
+    return this.serial(async () => {
+      this.inFlight.clear();
+      this.maxResultsPerFrame = welcome.maxResultsPerFrame;
+      this.maxFrameBytes = welcome.maxFrameBytes;
+      // Frames the collector already committed (their ack was lost with the old connection).
+      for (const seq of this.outbox.seqs()) {
+        if (seq > welcome.lastSeq) break;
+        await this.settle(seq);
+      }
+      if (welcome.lastSeq >= this.outbox.nextSeq) {
+        this.log.error({ lastSeq: welcome.lastSeq, nextSeq: this.outbox.nextSeq }, 'Collector holds seqs this agent never wrote (state dir restored from an old copy?); skipping ahead and sending the full state');
+        await this.outbox.advanceTo(welcome.lastSeq + 1);
+        await this.tracker.requestFull();
+      } else if (welcome.lastSeq < this.tracker.ackedSeq) {
+        this.log.warn({ lastSeq: welcome.lastSeq, ackedSeq: this.tracker.ackedSeq }, 'Collector lost acknowledged frames (restored from backup?); the next scan sends the full state');
+        await this.tracker.requestFull();
+      }
+      this.window = welcome.window;
+    }).then(async () => {
+      // After every reconnect, let the collector check it holds the same state.
+      await this.enqueueDigest();
+      this.pump();
+      if (this.outbox.depth === 0) this.emit('drained');
+    });
+  }
+
+  private onAck(ack: AckFrame): Promise<void> {
+    return this.serial(async () => {
+      this.inFlight.delete(ack.seq);
+      if (ack.status === 'duplicate') this.log.debug({ seq: ack.seq }, 'Collector already had this frame');
+      await this.settle(ack.seq);
+      this.acked++;
+    }).then(() => {
+      this.pump();
+      if (this.outbox.depth === 0) this.emit('drained');
+    });
+  }
+
+  /** Fold an acknowledged frame into the acknowledged state, then remove it from the outbox. */
+  private async settle(seq: number): Promise<void> {
+    const env = await this.outbox.read(seq);
+    if (!env) {
+      // Dropped by overflow or already settled: still remember the collector has it.
+      if (seq > this.tracker.ackedSeq) await this.tracker.noteAcked({ seq, type: 'ack' });
+      return;
+    }
+    await this.tracker.noteAcked(env.frame);
+    await this.outbox.remove(seq);
+  }
+
+  private onResync(frame: ResyncFrame): void {
+    this.log.info({ reason: frame.reason }, 'Collector asked for the full state');
+    void this.serial(() => this.tracker.requestFull()).then(() => this.emit('resync', frame.reason));
+  }
+
+  /** Send queued frames in seq order while the window has room. */
+  private pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    void (async () => {
+      try {
+        do {
+          this.pumpAgain = false;
+          for (const seq of this.outbox.seqs()) {
+            if (!this.conn || this.window === 0 || this.inFlight.size >= this.window) break;
+            if (this.inFlight.has(seq)) continue;
+            const env = await this.outbox.read(seq);
+            if (!env) continue;
+            if (!this.conn.send(env.frame as unknown as ResultsFrame)) break;
+            this.inFlight.add(seq);
+            this.sent++;
+          }
+        } while (this.pumpAgain);
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, 'Sending from the outbox failed');
+      } finally {
+        this.pumping = false;
+      }
+    })();
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'Delivery state update failed'));
+    return run;
+  }
+}
