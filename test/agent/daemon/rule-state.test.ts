@@ -13,7 +13,7 @@ function result(ruleId: string, status: RuleResult['status'] = 'pass', observed 
     expected: 'x',
     observed,
     evidence: [{ probe: 'file', params: { path: '/x' }, status, expected: 'x', observed }],
-    references: {},
+    references: { directives: [], nist: [], stig: [], cis: [], cac: [], cve: [], other: [] },
     remediation: 'fix',
     durationMs: Math.random(),
   };
