@@ -20,6 +20,17 @@ import { cryptoStateProbe } from './crypto-state.js';
 import { opensslConfigProbe } from './openssl-config.js';
 import { blockEncryptionProbe } from './block-encryption.js';
 import { mountOptionsProbe } from './mount-options.js';
+import { listeningSocketsProbe } from './listening-sockets.js';
+import { firewallProbe } from './firewall.js';
+import { pendingUpdatesProbe } from './pending-updates.js';
+import { osReleaseProbe } from './os-release.js';
+import { dnsResolversProbe } from './dns-resolvers.js';
+import { aiServiceProbe } from './ai-service.js';
+import { aiInventoryProbe } from './ai-inventory.js';
+import { aiModelStoreProbe } from './ai-model-store.js';
+import { aiSecretsProbe } from './ai-secrets.js';
+import { softwareVersionProbe } from './software-version.js';
+import { vulnerableVersionProbe } from './vulnerable-version.js';
 
 export const PROBES: readonly Probe[] = [
   fileProbe,
@@ -38,6 +49,17 @@ export const PROBES: readonly Probe[] = [
   opensslConfigProbe,
   blockEncryptionProbe,
   mountOptionsProbe,
+  listeningSocketsProbe,
+  firewallProbe,
+  pendingUpdatesProbe,
+  osReleaseProbe,
+  dnsResolversProbe,
+  aiServiceProbe,
+  aiInventoryProbe,
+  aiModelStoreProbe,
+  aiSecretsProbe,
+  softwareVersionProbe,
+  vulnerableVersionProbe,
   // Add new probes here, one line each.
 ] as unknown as readonly Probe[];
 
