@@ -1,5 +1,5 @@
 /**
- * @module `rampart scan`: a one-shot local scan with a table, JSON or OSCAL output and exit
+ * @module `rampart scan`: a one-shot local scan with a table, JSON, OSCAL, CSV or HTML output and exit
  * codes that scripts can use.
  */
 import { stat } from 'node:fs/promises';
@@ -24,7 +24,10 @@ Options:
   --root DIR            Scan a mounted filesystem or unpacked container image offline (like oscap-chroot).
                         Facts only a running host has (sysctl runtime values, sockets, services) come
                         out not-applicable unless DIR holds them.
-  --format FORMAT       table (default), json (docs/scan-output.md) or oscal (OSCAL 1.1.2 assessment results).
+  --format FORMAT       table (default), json (docs/scan-output.md), oscal (OSCAL 1.1.2 assessment
+                        results), csv (the failing rules) or html (a printable report); docs/evidence.md.
+  --validate            With --format oscal: check the document against the OSCAL schema before
+                        writing it (exit 3 with ERR_OSCAL_INVALID if it does not validate).
   --output FILE         Write the report to FILE instead of standard output.
   --fail-on SEVERITY    Exit 1 only for failures at or above: critical, high, medium, low (default: low).
   --strict              Also exit 1 when a rule could not be evaluated (status error).
@@ -41,11 +44,13 @@ Exit codes:
 Examples:
   rampart scan
   rampart scan --format json --output /var/tmp/scan.json
+  rampart scan --format oscal --validate --output /var/tmp/scan.oscal.json
+  rampart scan --format html --output /var/tmp/scan.html
   rampart scan --root /mnt/image --fail-on high
   rampart scan --pack rules/linux-network-baseline.yaml --tailoring agency.yaml
 `;
 
-const FORMATS = ['table', 'json', 'oscal'] as const;
+const FORMATS = ['table', 'json', 'oscal', 'csv', 'html'] as const;
 type Format = (typeof FORMATS)[number];
 
 export interface ScanCommandIO {
@@ -70,6 +75,18 @@ export function exitCodeFor(report: ScanReport, failOn: Severity, strict: boolea
   return failing || errored ? EXIT.findings : EXIT.ok;
 }
 
+/** OSCAL, CSV or HTML for one scan: the same evidence model and exporters the collector uses. */
+async function renderEvidence(report: ScanReport, format: 'oscal' | 'csv' | 'html', options: { validate: boolean; directives: Iterable<{ id: string; title: string }> }): Promise<string> {
+  const { fromScanReport } = await import('../../shared/evidence/model.js');
+  const model = fromScanReport(report);
+  if (format === 'csv') return (await import('../../shared/reports/csv.js')).findingsCsv(model);
+  if (format === 'html') return (await import('../../shared/reports/html.js')).htmlReport(model, { directives: options.directives });
+  const { evidenceToOscal } = await import('../../shared/oscal/from-evidence.js');
+  const doc = evidenceToOscal(model);
+  if (options.validate) (await import('../../shared/oscal/validate.js')).assertValidOscal(doc);
+  return JSON.stringify(doc, null, 2) + '\n';
+}
+
 export async function scanCommand(argv: string[], io: ScanCommandIO): Promise<number> {
   const { values } = parse(argv, {
     pack: { type: 'string', multiple: true },
@@ -79,6 +96,7 @@ export async function scanCommand(argv: string[], io: ScanCommandIO): Promise<nu
     output: { type: 'string' },
     'fail-on': { type: 'string', default: 'low' },
     strict: { type: 'boolean', default: false },
+    validate: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     'no-color': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -89,6 +107,7 @@ export async function scanCommand(argv: string[], io: ScanCommandIO): Promise<nu
   }
   const format = values.format as Format;
   if (!FORMATS.includes(format)) throw new AppError('ERR_USAGE', `--format must be one of ${FORMATS.join(', ')}; got "${values.format}"`);
+  if (values.validate && format !== 'oscal') throw new AppError('ERR_USAGE', '--validate only applies to --format oscal');
   const failOn = SeveritySchema.safeParse(values['fail-on']);
   if (!failOn.success) throw new AppError('ERR_USAGE', `--fail-on must be one of critical, high, medium, low; got "${values['fail-on']}"`);
 
@@ -104,9 +123,9 @@ export async function scanCommand(argv: string[], io: ScanCommandIO): Promise<nu
 
   let text: string;
   if (format === 'json') text = JSON.stringify(report, null, 2) + '\n';
-  else if (format === 'oscal') {
-    const { scanToOscal } = await import('../../shared/oscal/from-scan.js');
-    text = JSON.stringify(scanToOscal(report), null, 2) + '\n';
+  else if (format === 'oscal' || format === 'csv' || format === 'html') {
+    // Loaded only for these formats, so table and JSON scans never pay for them (or for Ajv).
+    text = await renderEvidence(report, format, { validate: values.validate, directives: loaded.directives.values() });
   } else {
     const color = !values['no-color'] && !io.env.NO_COLOR && values.output === undefined && Boolean(io.stdout.isTTY);
     text = renderTable(report, { color, verbose: values.verbose });
