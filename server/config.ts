@@ -1,0 +1,78 @@
+/**
+ * @module Collector configuration: command-line flags over RAMPART_* environment variables over
+ * defaults, validated once with zod (every problem reported at once) and frozen.
+ * process.env is read here and nowhere else in server/.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { AppError } from '../shared/errors.js';
+import { PROTOCOL_DEFAULTS, MAX_RESULTS_PER_FRAME_LIMIT } from '../shared/protocol.js';
+
+export const DEFAULT_DATA_DIR = path.join('.rampart', 'server');
+export const DEFAULT_PORT = 8420;
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const ServerConfigSchema = z.strictObject({
+  /** Directory of the SQLite database (created if missing). */
+  dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),
+  host: z.string().min(1).default('127.0.0.1'),
+  /** 0 picks a free port (tests). */
+  port: int(0, 65535).default(DEFAULT_PORT),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Largest agent frame in bytes. */
+  maxFrameBytes: int(1024, 64 * 1024 * 1024).default(PROTOCOL_DEFAULTS.maxFrameBytes),
+  /** Unacknowledged frames each agent may have in flight (announced in welcome). */
+  window: int(1, 256).default(PROTOCOL_DEFAULTS.window),
+  maxResultsPerFrame: int(1, MAX_RESULTS_PER_FRAME_LIMIT).default(PROTOCOL_DEFAULTS.maxResultsPerFrame),
+  /** ws ping interval; a socket that missed a whole interval is terminated. */
+  heartbeatSeconds: int(1, 3600).default(PROTOCOL_DEFAULTS.heartbeatSeconds),
+  challengeSeconds: int(5, 3600).default(PROTOCOL_DEFAULTS.challengeSeconds),
+  /** Results per ingest transaction (bounds how long one commit holds the event loop). */
+  batchMaxResults: int(1, 100_000).default(4000),
+  /** Longest a frame waits for its batch to fill before it is committed. */
+  flushMs: int(0, 1000).default(10),
+  /** Parsed frames waiting for a commit before the collector stops reading sockets. */
+  maxPendingResults: int(100, 10_000_000).default(40_000),
+  /** Raw bytes queued before parsing, after which sockets are paused. */
+  inboxHighWaterBytes: int(64 * 1024, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
+  /** How often last_seen is written (batched for all connected agents). */
+  lastSeenFlushSeconds: int(1, 3600).default(5),
+  /** How often revocations made by another process (the CLI) are picked up. */
+  revocationPollMs: int(50, 60_000).default(500),
+  /** Findings due within this many days count as "due soon". */
+  dueSoonDays: int(1, 365).default(14),
+  /** SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss. */
+  sqliteSync: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
+  busyTimeoutMs: int(0, 600_000).default(5000),
+});
+export type ServerConfig = Readonly<z.infer<typeof ServerConfigSchema>>;
+export type ServerConfigInput = z.input<typeof ServerConfigSchema>;
+
+/** Environment variable for each setting: dataDir → RAMPART_DATA_DIR, maxFrameBytes → RAMPART_MAX_FRAME_BYTES ... */
+export function envName(key: string): string {
+  return `RAMPART_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+/**
+ * Build the frozen config: explicit values (flags) win over RAMPART_* variables, which win over
+ * defaults. Throws ERR_CONFIG_INVALID naming every bad setting.
+ */
+export function loadServerConfig(flags: Partial<Record<keyof ServerConfigInput, unknown>> = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const input: Record<string, unknown> = {};
+  for (const key of Object.keys(ServerConfigSchema.shape)) {
+    const flag = (flags as Record<string, unknown>)[key];
+    const fromEnv = env[envName(key)];
+    if (flag !== undefined) input[key] = flag;
+    else if (fromEnv !== undefined && fromEnv !== '') input[key] = fromEnv;
+  }
+  const parsed = ServerConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => {
+      const key = String(i.path[0] ?? '');
+      return `${key} (--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} / ${envName(key)}): ${i.message}`;
+    });
+    throw new AppError('ERR_CONFIG_INVALID', `invalid collector settings: ${problems.join('; ')}`, { details: problems });
+  }
+  return Object.freeze({ ...parsed.data, dataDir: path.resolve(parsed.data.dataDir) });
+}

@@ -1,0 +1,184 @@
+/**
+ * @module The agent WebSocket gateway: a `ws` server in noServer mode on the HTTP server's
+ * `upgrade` event. Authenticates before handleUpgrade, keeps the live connection registry,
+ * pings (terminating dead sockets), writes last-seen in batches, and closes revoked agents at
+ * once (revocations from another process are polled).
+ */
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { AppError, isAppError } from '../../shared/errors.js';
+import { AGENT_WS_PATH, CLOSE_CODES } from '../../shared/protocol.js';
+import type { Logger } from '../../shared/log.js';
+import type { ServerConfig } from '../config.js';
+import type { IngestPipeline } from '../ingest/ingest-pipeline.js';
+import type { Store } from '../store/store.js';
+import { AgentConnection, type AgentIdentity } from './agent-connection.js';
+import { FrameInbox } from './frame-inbox.js';
+import { authenticateUpgrade, refuseUpgrade } from './upgrade-auth.js';
+
+/** ws refuses (1009, before reading) frames this many times larger than maxFrameBytes; between 1× and this, we answer 4413. */
+const HARD_PAYLOAD_FACTOR = 4;
+const TOUCH_CHUNK = 500;
+
+export class AgentGateway {
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Map<string, AgentConnection>();
+  private readonly inbox: FrameInbox;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private lastRevocationCheck = new Date().toISOString();
+  private stopping = false;
+  /** Upgrades refused, by error code (tests and metrics). */
+  readonly refused = new Map<string, number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly pipeline: IngestPipeline,
+    private readonly config: ServerConfig,
+    private readonly log: Logger,
+  ) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: config.maxFrameBytes * HARD_PAYLOAD_FACTOR,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    this.inbox = new FrameInbox({ store, pipeline, config }, config.inboxHighWaterBytes, log);
+  }
+
+  attach(server: HttpServer): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    this.timers.push(setInterval(() => this.pingAll(), this.config.heartbeatSeconds * 1000));
+    this.timers.push(setInterval(() => void this.flushLastSeen(), this.config.lastSeenFlushSeconds * 1000));
+    this.timers.push(setInterval(() => void this.pollRevocations(), this.config.revocationPollMs));
+    for (const t of this.timers) t.unref();
+  }
+
+  get connectedCount(): number {
+    return this.connections.size;
+  }
+
+  isConnected(agentId: string): boolean {
+    return this.connections.has(agentId);
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== AGENT_WS_PATH || this.stopping) {
+      refuseUpgrade(socket, this.stopping ? 503 : 404, 'ERR_NOT_FOUND', this.stopping ? 'the collector is shutting down' : `no WebSocket at ${path}`);
+      return;
+    }
+    authenticateUpgrade(req, this.store).then(
+      (identity) => {
+        if (socket.destroyed) return;
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, identity));
+      },
+      (err: unknown) => {
+        const appErr = isAppError(err) ? err : new AppError('ERR_INTERNAL', 'authentication failed unexpectedly', { cause: err });
+        if (!isAppError(err)) this.log.error({ err }, 'upgrade authentication failed');
+        this.refused.set(appErr.code, (this.refused.get(appErr.code) ?? 0) + 1);
+        this.log.info({ code: appErr.code, agentId: req.headers['x-rampart-agent'] }, 'agent upgrade refused');
+        refuseUpgrade(socket, appErr.status ?? 500, appErr.code, appErr.message);
+      },
+    );
+  }
+
+  private onConnection(ws: WebSocket, identity: AgentIdentity): void {
+    const conn = new AgentConnection(ws, identity, this.log);
+    const previous = this.connections.get(identity.agentId);
+    if (previous) previous.fail('ERR_PROTOCOL_SUPERSEDED', 'a newer connection of this agent replaced this one');
+    this.connections.set(identity.agentId, conn);
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (conn.closed) return;
+      conn.touch();
+      if (isBinary) {
+        conn.fail('ERR_PROTOCOL_INVALID_FRAME', 'frames are JSON text, not binary');
+        return;
+      }
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      if (buf.length > this.config.maxFrameBytes) {
+        conn.fail('ERR_PROTOCOL_FRAME_TOO_LARGE', `frame of ${buf.length} bytes exceeds the limit of ${this.config.maxFrameBytes}`);
+        return;
+      }
+      this.inbox.push(conn, buf);
+    });
+    ws.on('pong', () => {
+      conn.alive = true;
+      conn.touch();
+    });
+    ws.on('error', (err) => this.log.debug({ err, agentId: identity.agentId }, 'agent socket error'));
+    ws.on('close', (code) => {
+      conn.closed = true;
+      this.inbox.forget(conn);
+      if (this.connections.get(identity.agentId) === conn) this.connections.delete(identity.agentId);
+      this.log.debug({ agentId: identity.agentId, code }, 'agent disconnected');
+    });
+  }
+
+  /** Close a live agent socket now (4401) and drop its unparsed and uncommitted frames. */
+  closeRevoked(agentId: string): boolean {
+    const conn = this.connections.get(agentId);
+    if (!conn) return false;
+    conn.revoked = true;
+    conn.fail('ERR_AUTH_REVOKED', 'this agent has been revoked');
+    return true;
+  }
+
+  private pingAll(): void {
+    const conns = [...this.connections.values()];
+    const step = (from: number): void => {
+      for (let i = from; i < Math.min(from + TOUCH_CHUNK, conns.length); i++) {
+        const c = conns[i]!;
+        if (c.closed) continue;
+        if (!c.alive) {
+          this.log.info({ agentId: c.agentId }, 'agent missed a heartbeat; terminating');
+          c.closed = true;
+          c.ws.terminate();
+          continue;
+        }
+        c.alive = false;
+        c.ws.ping();
+      }
+      if (from + TOUCH_CHUNK < conns.length) setImmediate(() => step(from + TOUCH_CHUNK));
+    };
+    step(0);
+  }
+
+  private async flushLastSeen(): Promise<void> {
+    const dirty = [...this.connections.values()].filter((c) => c.seenDirty);
+    for (let i = 0; i < dirty.length; i += TOUCH_CHUNK) {
+      const chunk = dirty.slice(i, i + TOUCH_CHUNK);
+      for (const c of chunk) c.seenDirty = false;
+      try {
+        await this.store.touchAgents(chunk.map((c) => ({ id: c.agentId, lastSeenAt: c.lastSeenAt, outboxDepth: c.outboxDepth, dropped: c.dropped })));
+      } catch (err) {
+        this.log.warn({ err }, 'could not record last-seen times');
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  private async pollRevocations(): Promise<void> {
+    if (this.connections.size === 0) return;
+    // Overlap the previous window: a revocation stamped just before our last check may have
+    // committed just after it.
+    const since = new Date(Date.parse(this.lastRevocationCheck) - 5000).toISOString();
+    this.lastRevocationCheck = new Date().toISOString();
+    try {
+      for (const { id } of await this.store.revokedSince(since)) this.closeRevoked(id);
+    } catch (err) {
+      this.log.warn({ err }, 'could not poll revocations');
+    }
+  }
+
+  /** Stop accepting agents, record last-seen, close every socket with 1001 (going away). */
+  async close(): Promise<void> {
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.flushLastSeen();
+    for (const c of this.connections.values()) c.end(CLOSE_CODES.goingAway, 'collector shutting down');
+    this.connections.clear();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * @module The edge: raw agent messages wait here and are parsed once (JSON, version, zod
+ * discriminated union) in time-boxed slices scheduled with setImmediate, so a flood of frames
+ * from thousands of sockets never holds the event loop for long. When too many bytes wait, or
+ * the ingest pipeline is full, sockets are paused (TCP pushes back on the agents) and resumed
+ * once the backlog drains.
+ */
+import { AgentFrameSchema, decodeFrame } from '../../shared/protocol.js';
+import type { Logger } from '../../shared/log.js';
+import { dispatchFrame, type HandlerContext } from '../handlers/index.js';
+import type { AgentConnection } from './agent-connection.js';
+
+interface Raw {
+  conn: AgentConnection;
+  data: Buffer;
+}
+
+/** Longest one parsing slice may run before yielding to I/O and timers. */
+const SLICE_MS = 4;
+
+export class FrameInbox {
+  private queue: Raw[] = [];
+  private head = 0;
+  private bytes = 0;
+  private scheduled = false;
+  private readonly paused = new Set<AgentConnection>();
+
+  constructor(
+    private readonly ctx: HandlerContext,
+    private readonly highWaterBytes: number,
+    private readonly log: Logger,
+  ) {
+    ctx.pipeline.onDrain = () => {
+      this.maybeResume();
+      if (this.depth > 0) this.schedule();
+    };
+  }
+
+  get depth(): number {
+    return this.queue.length - this.head;
+  }
+
+  push(conn: AgentConnection, data: Buffer): void {
+    this.queue.push({ conn, data });
+    this.bytes += data.length;
+    conn.queued++;
+    if (this.bytes > this.highWaterBytes || this.ctx.pipeline.full) this.pause(conn);
+    this.schedule();
+  }
+
+  private pause(conn: AgentConnection): void {
+    if (conn.paused || conn.closed) return;
+    conn.paused = true;
+    conn.ws.pause();
+    this.paused.add(conn);
+  }
+
+  private maybeResume(): void {
+    if (this.paused.size === 0 || this.bytes > this.highWaterBytes / 2 || this.ctx.pipeline.full) return;
+    for (const conn of this.paused) {
+      conn.paused = false;
+      if (!conn.closed) conn.ws.resume();
+    }
+    this.paused.clear();
+  }
+
+  forget(conn: AgentConnection): void {
+    this.paused.delete(conn);
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    const deadline = performance.now() + SLICE_MS;
+    let n = 0;
+    while (this.head < this.queue.length) {
+      // The pipeline resumes us (onDrain) once it has room again.
+      if (this.ctx.pipeline.full) break;
+      const raw = this.queue[this.head]!;
+      this.queue[this.head] = undefined as unknown as Raw;
+      this.head++;
+      this.bytes -= raw.data.length;
+      raw.conn.queued--;
+      if (!raw.conn.closed) this.handle(raw);
+      if ((++n & 7) === 0 && performance.now() > deadline) break;
+    }
+    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    this.maybeResume();
+    // When the pipeline is full, its onDrain schedules the next slice.
+    if (this.head < this.queue.length && !this.ctx.pipeline.full) this.schedule();
+  }
+
+  private handle({ conn, data }: Raw): void {
+    const decoded = decodeFrame(AgentFrameSchema, data.toString('utf8'));
+    if (!decoded.ok) {
+      conn.fail(decoded.rejection.code, decoded.rejection.message, decoded.rejection.closeCode);
+      return;
+    }
+    try {
+      const done = dispatchFrame(conn, decoded.frame, this.ctx);
+      if (done instanceof Promise) done.catch((err: unknown) => this.onHandlerError(conn, err));
+    } catch (err) {
+      this.onHandlerError(conn, err);
+    }
+  }
+
+  private onHandlerError(conn: AgentConnection, err: unknown): void {
+    this.log.error({ err, agentId: conn.agentId }, 'frame handler failed');
+    conn.fail('ERR_INTERNAL', 'the collector could not handle the frame', 1011);
+  }
+}

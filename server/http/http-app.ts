@@ -1,0 +1,30 @@
+/**
+ * @module The fastify application: health, agent enrollment/challenge, the bearer API, and one
+ * error shape. The agent WebSocket is attached to the same HTTP server by the gateway.
+ */
+import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { AppError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
+import type { ServerConfig } from '../config.js';
+import type { Store } from '../store/store.js';
+import { makeErrorHandler } from './reply-error.js';
+import { agentRoutes } from './routes/agent-routes.js';
+import { apiRoutes, type Liveness } from './routes/api-routes.js';
+
+export function buildHttpApp(store: Store, config: ServerConfig, log: Logger, live: Liveness): FastifyInstance {
+  const app = fastify({
+    loggerInstance: log.child({ module: 'http' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: 64 * 1024,
+    return503OnClosing: true,
+  });
+  app.setErrorHandler(makeErrorHandler(log));
+  app.setNotFoundHandler((req) => {
+    throw new AppError('ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);
+  });
+  // No auth, no I/O: answers even while ingest is saturated (the event loop is never held long).
+  app.get('/healthz', async () => ({ ok: true }));
+  agentRoutes(app, store, config, log);
+  apiRoutes(app, store, config, live);
+  return app;
+}

@@ -1,0 +1,62 @@
+/**
+ * @module Wires the collector: config → logger → store → ingest pipeline → gateway → HTTP.
+ * startCollector() is what `rampart server start`, tests and benchmarks call.
+ */
+import { AppError } from '../shared/errors.js';
+import { createLogger, type Logger } from '../shared/log.js';
+import type { ServerConfig } from './config.js';
+import { AgentGateway } from './gateway/agent-gateway.js';
+import { buildHttpApp } from './http/http-app.js';
+import { IngestPipeline } from './ingest/ingest-pipeline.js';
+import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import type { Store } from './store/store.js';
+
+export interface Collector {
+  /** http://host:port */
+  url: string;
+  port: number;
+  store: Store;
+  gateway: AgentGateway;
+  pipeline: IngestPipeline;
+  log: Logger;
+  /** Stop accepting, commit what is queued, close sockets and the database. */
+  close(): Promise<void>;
+}
+
+export async function startCollector(config: ServerConfig, options: { log?: Logger; store?: Store } = {}): Promise<Collector> {
+  const log = (options.log ?? createLogger({ level: config.logLevel, name: 'rampart-server' })).child({ module: 'collector' });
+  const store = options.store ?? (await openSqliteStore(config.dataDir, { synchronous: config.sqliteSync, busyTimeoutMs: config.busyTimeoutMs }));
+  const pipeline = new IngestPipeline(store, config, log.child({ module: 'ingest' }));
+  const gateway = new AgentGateway(store, pipeline, config, log.child({ module: 'gateway' }));
+  const app = buildHttpApp(store, config, log, gateway);
+  gateway.attach(app.server);
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await store.close();
+    throw new AppError('ERR_SERVER_LISTEN', `cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`, { cause: err });
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  log.info({ port, host: config.host, dataDir: config.dataDir }, 'collector listening');
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${hostForUrl}:${port}`,
+    port,
+    store,
+    gateway,
+    pipeline,
+    log,
+    close() {
+      closing ??= (async () => {
+        await gateway.close();
+        await pipeline.close();
+        await app.close();
+        await store.close();
+        log.info('collector stopped');
+      })();
+      return closing;
+    },
+  };
+}
