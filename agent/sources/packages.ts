@@ -101,7 +101,7 @@ export function readPackageDb(ctx: ScanContext): Promise<PackageDb> {
       if (rpm !== undefined && rpm.exitCode !== 0) {
         return { kind: 'none', reason: `rpm -qa failed (exit ${rpm.exitCode}): ${rpm.stderr.trim().slice(0, 200)}`, outcome: 'failed', sources: [rpmDir] };
       }
-      return ctx.host.mode === 'live'
+      return ctx.host.live
         ? { kind: 'none', reason: `an rpm database exists at ${rpmDir} but the rpm program is not available`, outcome: 'unavailable', sources: [rpmDir] }
         : { kind: 'none', reason: `the rpm database at ${rpmDir} can only be read with the rpm program, which an offline root scan does not run`, outcome: 'not-applicable', sources: [rpmDir] };
     }

@@ -5,7 +5,8 @@
  *
  * Defaults are those documented in sshd_config(5) (OpenSSH 8.7–9.x, the versions in RHEL 9,
  * Ubuntu 22.04 and Debian 12). They are stable across those versions except the algorithm
- * lists (Ciphers, MACs, KexAlgorithms), which are the OpenSSH 9.x defaults; on RHEL the
+ * lists (Ciphers, MACs, KexAlgorithms), which are what `sshd -T` of OpenSSH 9.2p1 (Debian 12)
+ * prints with nothing configured; on RHEL the
  * crypto-policy back-end file sets those explicitly through an Include, so the default is
  * rarely used there. Keywords without a default here are simply absent when not configured.
  */
@@ -36,7 +37,7 @@ const MACS_DEFAULT =
   'umac-64-etm@openssh.com,umac-128-etm@openssh.com,hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha1-etm@openssh.com,' +
   'umac-64@openssh.com,umac-128@openssh.com,hmac-sha2-256,hmac-sha2-512,hmac-sha1';
 const KEX_DEFAULT =
-  'sntrup761x25519-sha512@openssh.com,curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,' +
+  'sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com,curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,' +
   'diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,diffie-hellman-group14-sha256';
 
 /** Keyword table, lower-case names as sshd -T prints them. */
@@ -104,6 +105,36 @@ export const SSHD_KEYWORDS: Readonly<Record<string, Keyword>> = {
   requiredrsasize: { kind: 'number', description: 'minimum RSA key size (OpenSSH 9.1+ / RHEL)' },
   fingerprinthash: { kind: 'upper', default: 'SHA256', description: 'fingerprint hash' },
   ipqos: { kind: 'text', description: 'IP type-of-service' },
+  x11displayoffset: { kind: 'number', default: '10', description: 'first X11 display number for forwarding' },
+  streamlocalbindmask: { kind: 'text', default: '0177', description: 'umask for forwarded Unix sockets' },
+  streamlocalbindunlink: { kind: 'word', default: 'no', description: 'yes/no' },
+  unusedconnectiontimeout: { kind: 'text', default: 'none', description: 'close connections without open channels after this time (OpenSSH 9.2+)' },
+  hostbasedusesnamefrompacketonly: { kind: 'word', default: 'no', description: 'yes/no' },
+  hostbasedacceptedalgorithms: { kind: 'algorithms', description: 'host-based authentication key algorithms' },
+  kerberosorlocalpasswd: { kind: 'word', default: 'yes', description: 'yes/no' },
+  kerberosticketcleanup: { kind: 'word', default: 'yes', description: 'yes/no' },
+  gssapicleanupcredentials: { kind: 'word', default: 'yes', description: 'yes/no' },
+  gssapikeyexchange: { kind: 'word', default: 'no', description: 'yes/no (distribution patch)' },
+  gssapistrictacceptorcheck: { kind: 'word', default: 'yes', description: 'yes/no' },
+  gssapistorecredentialsonrekey: { kind: 'word', default: 'no', description: 'yes/no (distribution patch)' },
+  permituserrc: { kind: 'word', default: 'yes', description: 'yes/no' },
+  exposeauthinfo: { kind: 'word', default: 'no', description: 'yes/no' },
+  pidfile: { kind: 'text', description: 'PID file path' },
+  modulifile: { kind: 'text', default: '/etc/ssh/moduli', description: 'DH group-exchange moduli file' },
+  xauthlocation: { kind: 'text', description: 'xauth program path' },
+  securitykeyprovider: { kind: 'text', default: 'internal', description: 'FIDO security key provider' },
+  authorizedprincipalsfile: { kind: 'text', default: 'none', description: 'authorized principals file or none' },
+  authorizedprincipalscommand: { kind: 'text', default: 'none', description: 'command listing principals, or none' },
+  authorizedprincipalscommanduser: { kind: 'text', default: 'none', description: 'user running that command' },
+  authorizedkeyscommand: { kind: 'text', default: 'none', description: 'command listing keys, or none' },
+  authorizedkeyscommanduser: { kind: 'text', default: 'none', description: 'user running that command' },
+  versionaddendum: { kind: 'text', default: 'none', description: 'text appended to the version banner' },
+  hostkeyagent: { kind: 'text', default: 'none', description: 'host key agent socket or none' },
+  persourcemaxstartups: { kind: 'text', default: 'none', description: 'unauthenticated connections per source' },
+  persourcenetblocksize: { kind: 'text', default: '32:128', description: 'source netblock sizes for PerSourceMaxStartups' },
+  permitopen: { kind: 'text', default: 'any', description: 'permitted local forwarding destinations' },
+  permitlisten: { kind: 'text', default: 'any', description: 'permitted remote forwarding listen addresses' },
+  pubkeyauthoptions: { kind: 'text', default: 'none', description: 'touch-required / verify-required, or none' },
 };
 
 /** Old or alternative keyword names mapped to the name sshd -T prints. */
