@@ -11,7 +11,7 @@ export const mountOptionsProbe = defineProbe({
   type: 'mount-options',
   summary: 'One mount point: mounted or not, its current options, and its /etc/fstab entry.',
   params: z.strictObject({
-    mount: z.string().regex(/^\/[^\s]*$/, 'an absolute mount point such as /tmp'),
+    mount: z.string().regex(/^\/[^\n\0]*$/, 'an absolute mount point such as /tmp'),
     scope: ScopeSchema,
   }),
   fields: {
@@ -24,7 +24,7 @@ export const mountOptionsProbe = defineProbe({
     fstabOptions: 'options of that entry; null when none',
   },
   example: { mount: '/tmp' },
-  badExamples: [{}, { mount: 'tmp' }, { mount: '/tmp dir' }, { mount: '/tmp', scope: 'x' }],
+  badExamples: [{}, { mount: 'tmp' }, { mount: '/tmp\nx' }, { mount: '/tmp', scope: 'x' }],
   async run(params, ctx) {
     const values: Record<string, unknown> = {};
     const sources: string[] = [];

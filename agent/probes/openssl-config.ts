@@ -9,17 +9,21 @@ import { defineProbe, notApplicable, observed } from './probe.js';
 
 export const OPENSSL_CNF_PATHS = ['/etc/pki/tls/openssl.cnf', '/etc/ssl/openssl.cnf'] as const;
 
-/** CipherString words that switch on broken or export-grade ciphers when not negated with ! or -. */
-const LEGACY_CIPHER_WORDS = new Set(['RC4', 'RC2', 'DES', '3DES', 'DES-CBC3-SHA', 'IDEA', 'SEED', 'NULL', 'ENULL', 'ANULL', 'EXP', 'EXPORT', 'LOW', 'MD5', 'COMPLEMENTOFALL', 'COMPLEMENTOFDEFAULT']);
+/**
+ * A CipherString word (or a dash-separated part of a cipher name such as DES-CBC3-SHA or RC4-MD5)
+ * that switches on broken or export-grade ciphers.
+ */
+const LEGACY_CIPHER_PART = /^(RC4|RC2|DES|3DES|DES-CBC3|IDEA|SEED|NULL|ENULL|ANULL|EXP|EXPORT|EXPORT40|EXPORT56|LOW|MD5|COMPLEMENTOFALL|COMPLEMENTOFDEFAULT)$/i;
 
 const PROTOCOL_RANK: Record<string, number> = { SSLv3: 0, TLSv1: 1, 'TLSv1.0': 1, 'TLSv1.1': 2, 'TLSv1.2': 3, 'TLSv1.3': 4 };
 
+/** CipherString tokens that enable legacy ciphers; tokens negated with ! or - and @directives are skipped. */
 export function legacyCipherTokens(cipherString: string): string[] {
   return cipherString
     .split(/[:,\s]+/)
     .filter((t) => t !== '' && !t.startsWith('!') && !t.startsWith('-') && !t.startsWith('@'))
     .map((t) => t.replace(/^\+/, ''))
-    .filter((t) => t.split('+').some((w) => LEGACY_CIPHER_WORDS.has(w.toUpperCase())));
+    .filter((t) => t.split(/[+-]/).some((w) => LEGACY_CIPHER_PART.test(w)));
 }
 
 function section(conf: OpensslConf, name: string | undefined): Map<string, string> | undefined {
