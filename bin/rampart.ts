@@ -36,6 +36,7 @@ const COMMANDS: Record<string, Handler> = {
   scan: async (argv) => (await import('../agent/cli/scan.js')).scanCommand(argv, io),
   rules: async (argv) => (await import('../agent/cli/rules.js')).rulesCommand(argv, io),
   agent: async (argv) => (await import('../agent/cli/agent.js')).agentCommand(argv, io),
+  server: async (argv) => (await import('../server/cli/server-command.js')).serverCommand(argv, io),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,44 @@
+/**
+ * @module `rampart server start`: run the collector until SIGINT/SIGTERM, then stop cleanly
+ * (commit what is queued, close sockets with 1001, close the database).
+ */
+import { parse, EXIT } from '../../agent/cli/args.js';
+import { createLogger } from '../../shared/log.js';
+import { startCollector } from '../main.js';
+import { DATA_DIR_HELP, DATA_DIR_OPTION, HELP_OPTION, configFor, type ServerCommandIO } from './cli-io.js';
+
+export const START_HELP = `Usage: rampart server start [options]
+
+Run the collector: agent WebSocket, enrollment, and the HTTP API under /api/v1.
+
+Options:
+  --port N              Port to listen on (default 8420, RAMPART_PORT; 0 picks a free one).
+  --host H              Address to bind (default 127.0.0.1, RAMPART_HOST).
+${DATA_DIR_HELP}
+  --log-level LEVEL     fatal|error|warn|info|debug|trace|silent (default info, RAMPART_LOG_LEVEL).
+  -h, --help            Show this help.
+
+Every other setting is a RAMPART_* variable (docs/api.md, "Configuration").
+`;
+
+export async function startCommand(argv: string[], io: ServerCommandIO): Promise<number> {
+  const { values } = parse(argv, { ...HELP_OPTION, ...DATA_DIR_OPTION, port: { type: 'string' }, host: { type: 'string' }, 'log-level': { type: 'string' } });
+  if (values.help) {
+    io.stdout.write(START_HELP);
+    return EXIT.ok;
+  }
+  const config = configFor(values, io.env, { port: values.port, host: values.host, logLevel: values['log-level'] });
+  const log = createLogger({ level: config.logLevel, name: 'rampart-server' });
+  const collector = await startCollector(config, { log });
+  io.stdout.write(`rampart collector listening on ${collector.url} (data: ${config.dataDir})\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await collector.close();
+  return EXIT.ok;
+}
