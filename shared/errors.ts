@@ -46,6 +46,10 @@ export const ERRORS = {
   ERR_PROBE_PARSE: { summary: 'A probe read its source but could not understand it.', fix: 'Report the file or command output named in the message; it has an unexpected format.' },
   ERR_EXPECT_TYPE: { summary: 'An expectation does not fit the type of the observed value.', fix: 'Correct the matcher in the rule (for example use `every:` for a list).' },
 
+  // --- KEV catalog (AI workload pack and vulnerable-version checks) ---
+  ERR_KEV_INVALID: { summary: 'A KEV catalog file is not valid JSON or not in the CISA KEV feed format.', fix: 'Download known_exploited_vulnerabilities.json again from CISA (or the collector) and rerun `rampart kev update FILE`.' },
+  ERR_KEV_MISSING: { summary: 'A check needs the KEV catalog but the agent has none loaded.', fix: 'Load one with `rampart kev update FILE`, or set RAMPART_KEV_FILE to the catalog path.' },
+
   // --- agent daemon (identity, state directory, outbox, delivery) ---
   ERR_AGENT_NOT_ENROLLED: { summary: 'The agent state directory holds no identity.', fix: 'Run `rampart agent enroll --server URL --token T` with the same --state-dir first.' },
   ERR_AGENT_ALREADY_ENROLLED: { summary: 'The agent state directory already holds an identity.', fix: 'Use another --state-dir, or pass --force to replace the identity (the old one stays enrolled until revoked).' },
