@@ -29,6 +29,15 @@ interface Ctx {
   hostById: Map<string, EvidenceHost>;
   toolUuid: string;
   packById: Map<string, EvidenceModel['assessment']['packs'][number]>;
+  /** Per rule id: its activity (root local definitions) and task (result local definitions). */
+  rules: Map<string, RuleDef>;
+}
+
+interface RuleDef {
+  sample: EvidenceResult;
+  activityUuid: string;
+  taskUuid: string;
+  hostIds: Set<string>;
 }
 
 /** The OSCAL assessment results for an evidence model (one host, one agency or a fleet). */
@@ -44,7 +53,20 @@ export function evidenceToOscal(input: EvidenceModel): OscalAssessmentResults {
     hostById: new Map(model.hosts.map((h) => [h.id, h])),
     toolUuid: stableUuid('component', 'rampart', assessment.tool.version),
     packById: new Map(assessment.packs.map((p) => [p.id, p])),
+    rules: new Map(),
   };
+  for (const r of model.results) {
+    let def = ctx.rules.get(r.ruleId);
+    if (!def) {
+      const version = ctx.packById.get(r.packId)?.version ?? '';
+      const activityUuid = stableUuid('activity', r.packId, version, r.ruleId);
+      def = { sample: r, activityUuid, taskUuid: stableUuid('task', activityUuid, documentUuid), hostIds: new Set() };
+      ctx.rules.set(r.ruleId, def);
+    }
+    if (!def.sample.expected && r.expected) def.sample = r;
+    def.hostIds.add(r.hostId);
+  }
+  const ruleDefs = [...ctx.rules.values()];
 
   const observations = model.results.map((r) => observation(ctx, r));
   const risks = model.results.filter((r) => r.status === 'fail').map((r) => risk(ctx, r));
@@ -84,6 +106,7 @@ export function evidenceToOscal(input: EvidenceModel): OscalAssessmentResults {
     ],
     'local-definitions': {
       ...some('inventory-items', model.hosts.map((h) => inventoryItem(ctx, h))),
+      ...some('tasks', ruleDefs.map((d) => task(ctx, d))),
       'assessment-assets': {
         components: [
           {
@@ -151,6 +174,7 @@ export function evidenceToOscal(input: EvidenceModel): OscalAssessmentResults {
         href: `#${planUuid}`,
         remarks: 'Points at the back-matter resource that describes the implicit assessment plan (the rule packs and tailoring).',
       },
+      ...(ruleDefs.length ? { 'local-definitions': { activities: ruleDefs.map((d) => activity(ctx, d)) } } : {}),
       results: [result],
       'back-matter': { resources: backMatter },
     },
@@ -190,12 +214,21 @@ function inventoryItem(ctx: Ctx, h: EvidenceHost): Json {
   };
 }
 
+const observationUuids = new WeakMap<EvidenceResult, string>();
+const riskUuids = new WeakMap<EvidenceResult, string>();
+
+/** Per collection: a new scan of the same rule on the same host is a new observation. */
 function observationUuid(r: EvidenceResult): string {
-  return stableUuid('observation', r.hostId, r.ruleId, r.collectedAt);
+  let u = observationUuids.get(r);
+  if (!u) observationUuids.set(r, (u = stableUuid('observation', r.hostId, r.ruleId, r.collectedAt)));
+  return u;
 }
 
+/** Per subject: the weakness "rule R fails on host H" keeps its UUID across documents until fixed. */
 function riskUuid(r: EvidenceResult): string {
-  return stableUuid('risk', r.hostId, r.ruleId);
+  let u = riskUuids.get(r);
+  if (!u) riskUuids.set(r, (u = stableUuid('risk', r.hostId, r.ruleId)));
+  return u;
 }
 
 function referenceProps(r: EvidenceResult): OscalProp[] {
@@ -208,6 +241,43 @@ function referenceProps(r: EvidenceResult): OscalProp[] {
     ...refs.cac.flatMap((c) => prop('cac-rule', c)),
     ...refs.cve.flatMap((c) => prop('cve', c)),
   ];
+}
+
+/** A rule as an assessment activity: what it tests, what it cites, how to fix a failure. */
+function activity(ctx: Ctx, def: RuleDef): Json {
+  const r = def.sample;
+  const pack = ctx.packById.get(r.packId);
+  const controls = r.references.nist.flatMap((n) => controlRef(n) ?? []);
+  return {
+    uuid: def.activityUuid,
+    title: r.title,
+    description: `Rampart rule ${r.ruleId} (${r.severity}) from pack ${r.packId}${pack ? ` ${pack.version}` : ''}, run automatically on each host.` + (r.expected ? ` It passes when: ${r.expected}.` : '') + ` Remediation when it fails: ${r.remediation}`,
+    props: [
+      ...prop('method', 'TEST', { core: true }),
+      ...prop('rule-id', r.ruleId),
+      ...prop('pack-id', r.packId),
+      ...prop('pack-version', pack?.version),
+      ...prop('severity', r.severity),
+      ...referenceProps(r),
+      ...prop('clock-days', r.clockDays),
+      ...prop('clock-directive', r.clockDirective),
+    ],
+    ...(controls.length ? { 'related-controls': { 'control-selections': [{ 'include-controls': includeControls(controls) }] } } : {}),
+  };
+}
+
+/** Running one rule on the hosts of this result: every host when it ran on all of them, else the list. */
+function task(ctx: Ctx, def: RuleDef): Json {
+  const all = def.hostIds.size === ctx.model.hosts.length;
+  const subject = all
+    ? { type: 'inventory-item', description: 'Every host of this result.', 'include-all': {} }
+    : { type: 'inventory-item', 'include-subjects': [...def.hostIds].sort().map((id) => ({ 'subject-uuid': ctx.hostUuid.get(id), type: 'inventory-item' })) };
+  return {
+    uuid: def.taskUuid,
+    type: 'action',
+    title: `Run rule ${def.sample.ruleId}`,
+    'associated-activities': [{ 'activity-uuid': def.activityUuid, subjects: [subject] }],
+  };
 }
 
 const VERDICT_WORDS: Record<Verdict, string> = {
@@ -232,7 +302,7 @@ function observation(ctx: Ctx, r: EvidenceResult): Json {
   return {
     uuid: observationUuid(r),
     title: `${r.ruleId} on ${host.hostname}`,
-    description: `${r.title}. Expected: ${r.expected}. Observed: ${r.observed}.`,
+    description: [`${r.title}.`, r.expected ? `Expected: ${r.expected}.` : '', r.observed ? `Observed: ${r.observed}.` : ''].filter(Boolean).join(' '),
     props: [
       ...prop('rule-id', r.ruleId),
       ...prop('pack-id', r.packId),
@@ -244,16 +314,13 @@ function observation(ctx: Ctx, r: EvidenceResult): Json {
       ...prop('expected', r.expected),
       ...prop('observed', r.observed),
       ...prop('error-code', r.error?.code),
-      ...referenceProps(r),
-      ...prop('clock-days', r.clockDays),
-      ...prop('clock-directive', r.clockDirective),
       ...prop('first-seen', r.firstSeenAt),
       ...prop('due', r.dueAt),
       ...prop('waiver-id', r.waiver?.id),
     ],
     methods: ['TEST'],
     types: r.status === 'fail' ? ['control-objective', 'finding'] : ['control-objective'],
-    origins: [{ actors: [{ type: 'tool', 'actor-uuid': ctx.toolUuid }] }],
+    origins: [{ actors: [{ type: 'tool', 'actor-uuid': ctx.toolUuid }], 'related-tasks': [{ 'task-uuid': ctx.rules.get(r.ruleId)!.taskUuid }] }],
     subjects: [{ 'subject-uuid': ctx.hostUuid.get(r.hostId), type: 'inventory-item', title: host.hostname }],
     ...some('relevant-evidence', r.evidence.map(relevantEvidence)),
     collected: r.collectedAt,
@@ -268,8 +335,6 @@ function relevantEvidence(e: Evidence): Json {
     props: [
       ...prop('probe', e.probe),
       ...prop('result', e.status),
-      ...prop('expected', e.expected),
-      ...prop('observed', canonicalJson(e.observed ?? null)),
       ...(e.sources ?? []).flatMap((s) => prop('source', s)),
       ...prop('error-code', e.error?.code),
     ],
@@ -304,7 +369,7 @@ function risk(ctx: Ctx, r: EvidenceResult): Json {
       (r.clockDays ? ` Directive clock: ${r.clockDays} days${r.clockDirective ? ` (${r.clockDirective})` : ''} from first detection.` : ''),
     props: [
       ...prop('rule-id', r.ruleId),
-      ...prop('asset-id', r.hostId),
+      ...prop('host-id', r.hostId),
       ...prop('severity', r.severity),
       ...r.references.directives.flatMap((d) => prop('directive', d)),
       ...prop('clock-days', r.clockDays),
@@ -343,6 +408,18 @@ function risk(ctx: Ctx, r: EvidenceResult): Json {
                 props: [...prop('waiver-id', w.id), ...prop('waiver-approver', w.approver), ...prop('waiver-risk', w.risk), ...(w.scope ? prop('waiver-scope', w.scope) : [])],
                 'status-change': 'deviation-approved',
               },
+              ...(waiverState(w, ctx.asOf) === 'expired'
+                ? [
+                    {
+                      uuid: stableUuid('waiver-expired', uuid, w.id),
+                      title: `Waiver ${w.id} expired`,
+                      description: 'The waiver expired; the failure counts as failed again.',
+                      start: w.expiry,
+                      props: [...prop('waiver-id', w.id)],
+                      'status-change': 'open',
+                    },
+                  ]
+                : []),
             ],
           },
         }
@@ -359,9 +436,11 @@ interface ControlGroup {
 /** Every NIST 800-53 citation among the results, in catalog order, with the results that cite it. */
 function citedControls(results: readonly EvidenceResult[]): ControlGroup[] {
   const groups = new Map<string, ControlGroup>();
+  const refs = new Map<string, ControlRef | undefined>();
   for (const r of results) {
     for (const cited of r.references.nist) {
-      const ref = controlRef(cited);
+      if (!refs.has(cited)) refs.set(cited, controlRef(cited));
+      const ref = refs.get(cited);
       if (!ref) continue;
       const key = ref.targetId;
       const g = groups.get(key) ?? { ref, results: [] };
@@ -372,14 +451,19 @@ function citedControls(results: readonly EvidenceResult[]): ControlGroup[] {
   return [...groups.values()].sort((a, b) => compareControlRefs(a.ref, b.ref));
 }
 
-function reviewedControls(controls: readonly ControlGroup[]): Json {
+/** OSCAL include-controls for some control references: one entry per control, in catalog order, with any statement items. */
+function includeControls(refs: readonly ControlRef[]): Json[] {
   const byControl = new Map<string, Set<string>>();
-  for (const { ref } of controls) {
+  for (const ref of [...refs].sort(compareControlRefs)) {
     const statements = byControl.get(ref.controlId) ?? new Set<string>();
     if (ref.item) statements.add(ref.targetId);
     byControl.set(ref.controlId, statements);
   }
-  if (byControl.size === 0) {
+  return [...byControl.entries()].map(([id, statements]) => ({ 'control-id': id, ...some('statement-ids', [...statements].sort()) }));
+}
+
+function reviewedControls(controls: readonly ControlGroup[]): Json {
+  if (controls.length === 0) {
     return {
       'control-selections': [{ description: 'None of the assessed rules cites a NIST SP 800-53 control.' }],
     };
@@ -388,10 +472,7 @@ function reviewedControls(controls: readonly ControlGroup[]): Json {
     'control-selections': [
       {
         description: 'The NIST SP 800-53 controls cited by the assessed Rampart rules.',
-        'include-controls': [...byControl.entries()].map(([id, statements]) => ({
-          'control-id': id,
-          ...some('statement-ids', [...statements].sort()),
-        })),
+        'include-controls': includeControls(controls.map((c) => c.ref)),
       },
     ],
   };

@@ -7,10 +7,17 @@ import { createHash } from 'node:crypto';
 /** Rampart's OSCAL namespace (a fixed random v4 UUID; never change it, or every identifier changes). */
 export const RAMPART_UUID_NAMESPACE = '5b0c7f1e-3d2a-4c6b-9e8f-a1b2c3d4e5f6';
 
+const namespaceBytes = new Map<string, Buffer>();
+
 function uuidBytes(uuid: string): Buffer {
-  const hex = uuid.replace(/-/g, '');
-  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new TypeError(`not a UUID: ${uuid}`);
-  return Buffer.from(hex, 'hex');
+  let bytes = namespaceBytes.get(uuid);
+  if (!bytes) {
+    const hex = uuid.replace(/-/g, '');
+    if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new TypeError(`not a UUID: ${uuid}`);
+    bytes = Buffer.from(hex, 'hex');
+    if (namespaceBytes.size < 64) namespaceBytes.set(uuid, bytes);
+  }
+  return bytes;
 }
 
 /** UUID version 5 of `name` in `namespace`. */

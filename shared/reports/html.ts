@@ -68,6 +68,8 @@ export function htmlReport(input: EvidenceModel, options: HtmlReportOptions = {}
   const asOf = assessment.generatedAt;
   const hosts = new Map(model.hosts.map((h) => [h.id, h]));
   const hostname = (r: EvidenceResult) => hosts.get(r.hostId)?.hostname ?? r.hostId;
+  const resultsByHost = new Map<string, EvidenceResult[]>(model.hosts.map((h) => [h.id, []]));
+  for (const r of model.results) resultsByHost.get(r.hostId)?.push(r);
   const directiveTitles = new Map([...(options.directives ?? [])].map((d) => [d.id, d.title]));
   const total = countVerdicts(model.results, asOf);
   const failures = model.results.filter((r) => r.status === 'fail');
@@ -113,7 +115,7 @@ ${assessment.tailoring ? `<tr><td>Tailoring</td><td>${e(assessment.tailoring.id)
 <p class="note">A waived failure counts as waived only while its waiver is active; after expiry it counts as failed again.
 "error" means the rule could not be evaluated and "n/a" that it does not apply; neither is a pass.</p>
 <table><thead><tr><th>Host</th><th>OS</th><th class="num">pass</th><th class="num">fail</th><th class="num">waived</th><th class="num">error</th><th class="num">n/a</th></tr></thead><tbody>
-${model.hosts.map((h) => `<tr><td>${e(h.hostname)}<br><code>${e(h.id)}</code></td><td>${e(h.os.prettyName ?? [h.os.id, h.os.versionId].filter(Boolean).join(' '))}</td>${countsRow(countVerdicts(model.results.filter((r) => r.hostId === h.id), asOf))}</tr>`).join('\n')}
+${model.hosts.map((h) => `<tr><td>${e(h.hostname)}<br><code>${e(h.id)}</code></td><td>${e(h.os.prettyName ?? [h.os.id, h.os.versionId].filter(Boolean).join(' '))}</td>${countsRow(countVerdicts(resultsByHost.get(h.id) ?? [], asOf))}</tr>`).join('\n')}
 </tbody></table></section>
 `);
 
@@ -188,7 +190,7 @@ ${lapsed.length === 0 ? '' : `<h3>Expired or not yet active waivers (these failu
   if (!options.omitAppendix) {
     parts.push(`<section id="evidence" class="appendix"><h2>Appendix: evidence</h2>
 <p class="note">Every rule verdict on every host, with what the rule expects, what the host showed, and the probes' observations and sources.</p>
-${model.hosts.map((h) => hostAppendix(h, model.results.filter((r) => r.hostId === h.id), asOf)).join('\n')}
+${model.hosts.map((h) => hostAppendix(h, resultsByHost.get(h.id) ?? [], asOf)).join('\n')}
 </section>
 `);
   }

@@ -82,8 +82,34 @@ describe('evidenceToOscal', () => {
     const ev = o['relevant-evidence'][0] as J;
     expect(propAll(ev, 'source')).toEqual(['/proc/sys/net/ipv4/ip_forward', '/etc/sysctl.d/99-custom.conf']);
     expect(ev.description).toContain('"runtime":1');
-    // Observed values with newlines still make one-line property values.
-    expect(propAll(ev, 'observed')[0]).not.toMatch(/\n/);
+    // Observed values with newlines are printed as canonical JSON: one line.
+    expect(ev.description).not.toMatch(/\n/);
+  });
+
+  it('describes each rule once as an assessment activity (with its citations), and links observations to it through a task', () => {
+    const doc = ar(fleetModel());
+    const activities = doc['local-definitions'].activities as J[];
+    expect(activities).toHaveLength(12);
+    const ssh = activities.find((a) => props(a)['rule-id'] === 'linux.ssh.root-login-disabled')!;
+    expect(propAll(ssh, 'nist-800-53')).toEqual(['AC-17(2)', 'AC-6(2)']);
+    expect(propAll(ssh, 'directive')).toEqual(['BOD-23-02']);
+    expect(props(ssh)).toMatchObject({ method: 'TEST', 'clock-days': '14', 'clock-directive': 'BOD-23-02' });
+    expect(ssh['related-controls']['control-selections'][0]['include-controls'].map((c: J) => c['control-id'])).toEqual(['ac-6.2', 'ac-17.2']);
+    const res = doc.results[0];
+    const tasks = res['local-definitions'].tasks as J[];
+    const sshTask = tasks.find((t) => t['associated-activities'][0]['activity-uuid'] === ssh.uuid)!;
+    expect(sshTask['associated-activities'][0].subjects[0]['include-all']).toEqual({});
+    const obs = (res.observations as J[]).filter((o) => props(o)['rule-id'] === 'linux.ssh.root-login-disabled');
+    expect(obs).toHaveLength(4);
+    expect(obs.every((o) => o.origins[0]['related-tasks'][0]['task-uuid'] === sshTask.uuid)).toBe(true);
+    // A rule that ran on only some hosts lists them instead of claiming every host.
+    const model = fleetModel();
+    model.results = model.results.filter((r) => !(r.ruleId === 'linux.pkg.no-telnet' && r.hostId === 'host-db01'));
+    const partial = ar(model);
+    const telnet = (partial['local-definitions'].activities as J[]).find((a) => props(a)['rule-id'] === 'linux.pkg.no-telnet')!;
+    const telnetTask = (partial.results[0]['local-definitions'].tasks as J[]).find((t) => t['associated-activities'][0]['activity-uuid'] === telnet.uuid)!;
+    expect(telnetTask['associated-activities'][0].subjects[0]['include-subjects']).toHaveLength(3);
+    expect(validate(evidenceToOscal(model)).errors).toEqual([]);
   });
 
   it('never presents an error or a not-applicable result as a pass', () => {
@@ -139,7 +165,8 @@ describe('evidenceToOscal', () => {
     expect(expired.status).toBe('open');
     expect(props(expired)).toMatchObject({ waived: 'no', 'waiver-state': 'expired', 'due-state': 'due-soon' });
     expect(expired.deadline).toBe('2026-11-29T12:00:00.000Z');
-    const overdue = risks.find((r) => props(r)['rule-id'] === 'linux.ssh.root-login-disabled' && props(r)['asset-id'] === 'host-web01')!;
+    expect(expired['risk-log'].entries.map((x: J) => x['status-change'])).toEqual(['deviation-approved', 'open']);
+    const overdue = risks.find((r) => props(r)['rule-id'] === 'linux.ssh.root-login-disabled' && props(r)['host-id'] === 'host-web01')!;
     expect(props(overdue)['due-state']).toBe('overdue');
     const obs = (res.observations as J[]).find((o) => o.title === 'linux.ssh.root-login-disabled on edge01.example.gov')!;
     expect(props(obs).verdict).toBe('waived');
