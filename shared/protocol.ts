@@ -95,7 +95,7 @@ export const EnrollRequestSchema = z.strictObject({
   /** The one-time enrollment token printed by `rampart server token create`. */
   token: z.string().min(1).max(256),
   /** Ed25519 public key, SPKI DER, standard base64. */
-  publicKey: z.string().min(1).max(200),
+  publicKey: z.string().min(1).max(2048),
   hostname: z.string().min(1).max(255),
   machineId: z.string().max(128).optional(),
   /** os-release PRETTY_NAME, or the `os` object of HostFacts. */
