@@ -156,6 +156,8 @@ async function runCommand(argv: string[], io: AgentCommandIO): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    // The daemon closed its sockets and timers; if a library still holds the loop open, do not hang.
+    setTimeout(() => process.exit(), 3000).unref();
   }
 }
 

@@ -143,6 +143,7 @@ export class Delivery extends EventEmitter<DeliveryEvents> {
         this.off('drained', done);
         resolve(false);
       }, timeoutMs);
+      timer.unref();
       const done = () => {
         clearTimeout(timer);
         resolve(true);

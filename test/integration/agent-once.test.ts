@@ -32,7 +32,7 @@ async function queued(logs: Array<Record<string, unknown>>) {
   return logs.filter((l) => l.msg === 'Scan queued').map((l) => ({ full: l.full, results: l.results, removed: l.removed }));
 }
 
-describe('rampart agent run --once', () => {
+describe('rampart agent run --once', { timeout: 180_000 }, () => {
   it('sends the full state first, then only what changed, and every frame is stored exactly once', async () => {
     const a = await newAgent('once-1', [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     const agentId = await enrollAgent(collector.url, await admin.token('dhs'), a);
