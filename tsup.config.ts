@@ -1,4 +1,25 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { defineConfig } from 'tsup';
+
+/**
+ * Digest of everything that decides how a pack validates and compiles (sources, dependency
+ * versions): the validated-pack cache (agent/rules/pack-cache.ts) never reuses another build's entries.
+ */
+function buildId(): string {
+  const hash = createHash('sha256');
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts')) hash.update(p).update('\0').update(readFileSync(p)).update('\0');
+    }
+  };
+  ['bin', 'agent', 'shared'].forEach(walk);
+  for (const f of ['package.json', 'node_modules/zod/package.json', 'node_modules/yaml/package.json']) hash.update(readFileSync(f));
+  return hash.digest('hex').slice(0, 32);
+}
 
 // Two builds, cleaned together by `npm run build` before tsup runs:
 // - the full `rampart` CLI (server code is loaded lazily, so `rampart scan` never pays for
@@ -15,7 +36,12 @@ export default defineConfig([
     sourcemap: true,
     clean: false,
     outDir: 'dist',
-    banner: { js: '#!/usr/bin/env node' },
+    // zod and yaml are bundled: resolving and loading their ~200 module files cost more start-up
+    // time than compiling them as part of our chunks (docs/PERFORMANCE.md, "Host scan").
+    noExternal: ['zod', 'yaml'],
+    define: { __RAMPART_BUILD_ID__: JSON.stringify(buildId()) },
+    // yaml is CommonJS and requires node built-ins; bundled CJS needs a real `require` in ESM.
+    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __rampartCreateRequire } from 'node:module'; const require = __rampartCreateRequire(import.meta.url);" },
   },
   {
     entry: { app: 'server/dashboard/client/main.ts' },

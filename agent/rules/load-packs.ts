@@ -5,13 +5,23 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../shared/errors.js';
-import { TailoringSchema, type Tailoring } from '../../shared/rule-pack.js';
+import type { Tailoring } from '../../shared/rule-pack.js';
 import type { CompiledPack } from './compiled.js';
-import { compilePack, sha256 } from './compile-pack.js';
-import { loadDirectives, type DirectiveIndex } from './directives.js';
-import { formatIssue, formatPath, type PackIssue } from './pack-issue.js';
+import type { DirectiveIndex } from './directives.js';
+import { formatIssue, type PackIssue } from './pack-issue.js';
+import {
+  cacheKey,
+  defaultPackCache,
+  readCachedDirectives,
+  readCachedPack,
+  sha256Hex,
+  writeCachedDirectives,
+  writeCachedPack,
+  type PackCache,
+} from './pack-cache.js';
 import { directivesFile, shippedRulesDir } from './paths.js';
-import { lineOf, parseYamlSource } from './yaml-source.js';
+// The YAML parser and the pack compiler are imported only when a pack is not in the validated-pack
+// cache (pack-cache.ts), so a scan with cached packs never loads them.
 
 export interface LoadedTailoring {
   tailoring: Tailoring;
@@ -42,59 +52,66 @@ async function readText(file: string, what: string): Promise<string> {
   }
 }
 
-export function parseTailoring(text: string, file: string): { tailoring?: Tailoring; issues: PackIssue[] } {
-  const src = parseYamlSource(text, file);
-  if (src.syntaxErrors.length > 0) {
-    return { issues: src.syntaxErrors.map((e) => ({ code: 'ERR_TAILORING_INVALID', file, path: '(root)', line: e.line, message: `YAML syntax: ${e.message}` })) };
-  }
-  const parsed = TailoringSchema.safeParse(src.data);
-  if (!parsed.success) {
-    return {
-      issues: parsed.error.issues.map((i) => {
-        const line = lineOf(src, i.path as (string | number)[]);
-        return { code: 'ERR_TAILORING_INVALID', file, path: formatPath(i.path), message: i.message, ...(line === undefined ? {} : { line }) };
-      }),
-    };
-  }
-  return { tailoring: parsed.data, issues: [] };
-}
-
 export interface LoadOptions {
   packFiles?: string[];
   tailoringFile?: string;
   directivesPath?: string;
+  /** Validated-pack cache; default: the installation's (off when running from sources); null: off. */
+  cache?: PackCache | null;
+}
+
+async function loadDirectivesCached(file: string, cache: PackCache | undefined): Promise<{ index: DirectiveIndex; sha: string }> {
+  const text = await readText(file, 'directives catalog').catch(() => undefined);
+  const sha = text === undefined ? '' : sha256Hex(text);
+  const key = cache && text !== undefined ? cacheKey(cache, 'directives', [sha]) : undefined;
+  const hit = cache && key ? readCachedDirectives(cache, key) : undefined;
+  if (hit) return { index: hit, sha };
+  const { loadDirectives } = await import('./directives.js');
+  const index = await loadDirectives(file);
+  if (cache && key) writeCachedDirectives(cache, key, index);
+  return { index, sha };
 }
 
 /** Load, tailor and compile packs; throws AppError(ERR_PACK_* / ERR_TAILORING_INVALID) listing every issue. */
 export async function loadPacks(options: LoadOptions = {}): Promise<LoadedPacks> {
-  const directives = await loadDirectives(options.directivesPath ?? directivesFile());
+  const cache = options.cache === null ? undefined : (options.cache ?? defaultPackCache());
+  const { index: directives, sha: directivesSha } = await loadDirectivesCached(options.directivesPath ?? directivesFile(), cache);
   const files = options.packFiles && options.packFiles.length > 0 ? options.packFiles : await shippedPackFiles();
   let tailoring: LoadedTailoring | undefined;
   const issues: PackIssue[] = [];
   if (options.tailoringFile) {
     const text = await readText(options.tailoringFile, 'tailoring file');
+    const { parseTailoring } = await import('./tailoring-file.js');
     const t = parseTailoring(text, options.tailoringFile);
     if (!t.tailoring) throw issuesError('ERR_TAILORING_INVALID', t.issues);
-    tailoring = { tailoring: t.tailoring, sha256: sha256(text), file: options.tailoringFile };
+    tailoring = { tailoring: t.tailoring, sha256: sha256Hex(text), file: options.tailoringFile };
   }
   const packs: CompiledPack[] = [];
   const texts = await Promise.all(files.map((f) => readText(f, 'rule pack')));
   const packIds = new Set<string>();
-  files.forEach((file, i) => {
+  const tailoredParams = JSON.stringify(tailoring?.tailoring.parameters ?? {});
+  for (const [i, file] of files.entries()) {
     const text = texts[i]!;
-    // Peek at the id so tailoring parameters reach the right pack.
-    const first = compilePack(text, file, { directives });
-    const values = first.packId ? tailoring?.tailoring.parameters[first.packId] : undefined;
-    const result = values ? compilePack(text, file, { directives, parameterValues: values }) : first;
-    issues.push(...result.issues);
-    if (result.pack) {
-      if (packIds.has(result.pack.ref.id)) {
-        issues.push({ code: 'ERR_PACK_DUPLICATE_ID', file, path: 'pack.id', message: `pack id ${result.pack.ref.id} is loaded twice` });
-      }
-      packIds.add(result.pack.ref.id);
-      packs.push(result.pack);
+    const key = cache ? cacheKey(cache, 'pack', [sha256Hex(text), directivesSha, tailoredParams]) : undefined;
+    let pack = cache && key ? readCachedPack(cache, key, file) : undefined;
+    if (!pack) {
+      const { compilePack } = await import('./compile-pack.js');
+      // Peek at the id so tailoring parameters reach the right pack.
+      const first = compilePack(text, file, { directives });
+      const values = first.packId ? tailoring?.tailoring.parameters[first.packId] : undefined;
+      const result = values ? compilePack(text, file, { directives, parameterValues: values }) : first;
+      issues.push(...result.issues);
+      pack = result.pack;
+      if (pack && cache && key) writeCachedPack(cache, key, pack);
     }
-  });
+    if (pack) {
+      if (packIds.has(pack.ref.id)) {
+        issues.push({ code: 'ERR_PACK_DUPLICATE_ID', file, path: 'pack.id', message: `pack id ${pack.ref.id} is loaded twice` });
+      }
+      packIds.add(pack.ref.id);
+      packs.push(pack);
+    }
+  }
   const owner = new Map<string, string>();
   for (const pack of packs) {
     for (const r of pack.rules) {

@@ -6,7 +6,6 @@
  * settings and files but never secret values.
  */
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { ScanContext } from '../engine/context.js';
 import { readDirOnce, readFileOnce } from '../engine/context.js';
 import { expandGlob } from '../host/glob.js';
@@ -479,6 +478,8 @@ async function yamlFiles(ctx: ScanContext, out: ServiceConfig, files: string[]):
     const text = await read(ctx, f);
     if (text === undefined) continue;
     out.sources.push(f);
+    // Loaded on first use: most hosts run no AI service, and `rampart scan` start-up should not pay for the YAML parser.
+    const { parse: parseYaml } = await import('yaml');
     try {
       const doc = parseYaml(text) as unknown;
       if (doc && typeof doc === 'object') merged = deepMerge(merged, doc as Record<string, unknown>);
