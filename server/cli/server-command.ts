@@ -49,9 +49,9 @@ export async function serverCommand(argv: string[], io: ServerCommandIO): Promis
     io.stdout.write(SERVER_HELP);
     return sub === undefined ? EXIT.usage : EXIT.ok;
   }
-  const load = SUBCOMMANDS[sub];
-  if (!load) throw new AppError('ERR_USAGE', `unknown server command "${sub}"; run \`rampart server --help\``);
   try {
+    const load = SUBCOMMANDS[sub];
+    if (!load) throw new AppError('ERR_USAGE', `unknown server command "${sub}"; run \`rampart server --help\``);
     return await (await load())(rest, io);
   } catch (err) {
     if (isAppError(err) && INPUT_ERRORS.has(err.code)) {
