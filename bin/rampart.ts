@@ -14,6 +14,7 @@ Network-hardening compliance for federal hosts: scan, stream, prove.
 Host commands:
   scan                 Scan this host (or --root DIR) and report every verdict with evidence.
   rules lint|probes    Validate rule packs; list probe types.
+  kev update|status    Load a CISA KEV catalog file (air-gapped refresh); show the one in use.
   agent enroll|run|install-service
                        Enroll with a collector and stream results to it.
 
@@ -35,6 +36,7 @@ const io = { stdout: process.stdout, env: process.env };
 const COMMANDS: Record<string, Handler> = {
   scan: async (argv) => (await import('../agent/cli/scan.js')).scanCommand(argv, io),
   rules: async (argv) => (await import('../agent/cli/rules.js')).rulesCommand(argv, io),
+  kev: async (argv) => (await import('../agent/cli/kev.js')).kevCommand(argv, io),
   agent: async (argv) => (await import('../agent/cli/agent.js')).agentCommand(argv, io),
   server: async (argv) => (await import('../server/cli/server-command.js')).serverCommand(argv, io),
 };

@@ -68,7 +68,8 @@ export function findModelRoots(ctx: ScanContext, extraDirs: readonly string[] = 
       const st = await ctx.host.lstat(c.path).catch(() => undefined);
       if (st?.type === 'dir') out.push(c);
     }
-    return out;
+    // A store inside another (a Triton repository under /models) is walked once, under the outer root.
+    return out.filter((r) => !out.some((o) => o !== r && r.path.startsWith(`${o.path}/`)));
   });
 }
 
