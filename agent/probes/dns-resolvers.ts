@@ -30,9 +30,9 @@ export const dnsResolversProbe = defineProbe({
   badExamples: [{ approved: ['dns.example.gov'] }, { approved: 'x' }, { other: 1 }],
   async run(params, ctx) {
     const dns = await readDnsConfig(ctx);
-    if (dns.resolvConf === undefined) return notApplicable('no /etc/resolv.conf: this host does not use a DNS resolver', dns.sources);
-    let servers = dns.resolvConf;
-    if (dns.stub) {
+    if (dns.resolvConf === undefined && !dns.resolvedManaged) return notApplicable('no /etc/resolv.conf: this host does not use a DNS resolver', dns.sources);
+    let servers = dns.resolvConf ?? [];
+    if (dns.resolvedManaged) {
       const upstream = dns.resolvedRuntime ?? (dns.resolvedConfigured.length > 0 ? dns.resolvedConfigured : undefined);
       // Offline, servers learned from DHCP are unknowable; only configured DNS= can be judged.
       if (upstream === undefined) return runtimeMissing(ctx, 'the systemd-resolved upstream list (/run/systemd/resolve/resolv.conf)');

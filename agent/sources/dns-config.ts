@@ -13,8 +13,10 @@ export interface DnsConfig {
   resolvConf: string[] | undefined;
   /** Where /etc/resolv.conf points when it is a symlink. */
   resolvConfTarget: string | null;
-  /** resolv.conf uses the systemd-resolved stub listener. */
+  /** resolv.conf uses the systemd-resolved stub listener (or links to its stub file). */
   stub: boolean;
+  /** systemd-resolved decides the upstream servers (stub mode, or resolv.conf linked to its uplink file). */
+  resolvedManaged: boolean;
   /** Upstream servers systemd-resolved uses (/run/systemd/resolve/resolv.conf); undefined when not readable. */
   resolvedRuntime: string[] | undefined;
   /** DNS= (then FallbackDNS= when DNS= is empty) of resolved.conf and its drop-ins. */
@@ -91,7 +93,10 @@ export function readDnsConfig(ctx: ScanContext): Promise<DnsConfig> {
     if (resolvText !== undefined) sources.push('/etc/resolv.conf');
     const resolvConfTarget = (await ctx.host.readLink('/etc/resolv.conf')) ?? null;
     const resolvConf = resolvText === undefined ? undefined : parseResolvConf(resolvText);
-    const stub = (resolvConf ?? []).some((a) => STUB_ADDRESSES.includes(a));
+    // On a disk image /run is empty, so a link to resolved's stub file dangles; the link itself says who manages DNS.
+    const linkedToStub = resolvConfTarget !== null && /systemd\/resolve\/stub-resolv\.conf$/.test(resolvConfTarget);
+    const stub = (resolvConf ?? []).some((a) => STUB_ADDRESSES.includes(a)) || (resolvConf === undefined && linkedToStub);
+    const resolvedManaged = stub || (resolvConfTarget !== null && /systemd\/resolve\/resolv\.conf$/.test(resolvConfTarget));
 
     // resolved.conf: the main file, then drop-ins in name order (later wins).
     const resolvedDropIns = (await listDropIns(ctx, RESOLVED_DROPINS)).map((d) => d.path);
@@ -101,7 +106,7 @@ export function readDnsConfig(ctx: ScanContext): Promise<DnsConfig> {
     const configured = list('DNS').length > 0 ? list('DNS') : list('FallbackDNS');
 
     let resolvedRuntime: string[] | undefined;
-    if (stub) {
+    if (resolvedManaged) {
       const rt = await readFileOnce(ctx, '/run/systemd/resolve/resolv.conf');
       if (rt !== undefined) {
         sources.push('/run/systemd/resolve/resolv.conf');
@@ -122,6 +127,7 @@ export function readDnsConfig(ctx: ScanContext): Promise<DnsConfig> {
       resolvConf,
       resolvConfTarget,
       stub,
+      resolvedManaged,
       resolvedRuntime,
       resolvedConfigured: configured,
       dnsOverTls: resolve.get('DNSOverTLS') ?? null,

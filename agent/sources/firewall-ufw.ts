@@ -101,11 +101,11 @@ export function parseUfwUserRules(text: string, family: 'v4' | 'v6'): AllowRule[
   return out;
 }
 
-/** KEY=value lines of /etc/ufw/ufw.conf and /etc/default/ufw (quotes removed). */
+/** KEY=value lines of /etc/ufw/ufw.conf, /etc/default/ufw and firewalld.conf (quotes removed). */
 export function parseShellVars(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split('\n')) {
-    const m = /^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line);
+    const m = /^\s*([A-Za-z][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
     if (m) out[m[1]!] = m[2]!.replace(/^["']|["']$/g, '');
   }
   return out;
