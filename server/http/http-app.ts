@@ -2,7 +2,7 @@
  * @module The fastify application: health, agent enrollment/challenge, the bearer API, and one
  * error shape. The agent WebSocket is attached to the same HTTP server by the gateway.
  */
-import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { AppError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import type { ServerConfig } from '../config.js';
@@ -14,7 +14,7 @@ import { apiRoutes, type Liveness } from './routes/api-routes.js';
 export function buildHttpApp(store: Store, config: ServerConfig, log: Logger, live: Liveness): FastifyInstance {
   const app = fastify({
     loggerInstance: log.child({ module: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
   });
