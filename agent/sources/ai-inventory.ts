@@ -9,10 +9,10 @@ import type { AiInventory } from '../../shared/inventory.js';
 import { AI_SIGNATURES } from './ai-signatures.js';
 import { readAiService } from './ai-services.js';
 import { readServiceConfig } from './ai-service-config.js';
-import { findModelRoots } from './ai-model-stores.js';
+import { DEFAULT_MODEL_DIRS, findModelRoots } from './ai-model-stores.js';
 import { readKev } from './kev-catalog.js';
 
-export function readAiInventory(ctx: ScanContext, extraModelDirs: readonly string[] = []): Promise<AiInventory> {
+export function readAiInventory(ctx: ScanContext, extraModelDirs: readonly string[] = DEFAULT_MODEL_DIRS): Promise<AiInventory> {
   return ctx.memo(`source:ai-inventory:${extraModelDirs.join('|')}`, async () => {
     const services: AiInventory['services'] = [];
     for (const sig of AI_SIGNATURES) {

@@ -28,6 +28,9 @@ export interface ModelStoreScan {
   truncated: boolean;
 }
 
+/** Common shared model directories, checked by the inventory (the pack's model_dirs parameter defaults to the same). */
+export const DEFAULT_MODEL_DIRS = ['/srv/models', '/opt/models', '/data/models', '/models', '/var/lib/models'];
+
 const MAX_DEPTH = 8;
 const MAX_ENTRIES = 20000;
 const MAX_LISTED = 100;
