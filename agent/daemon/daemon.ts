@@ -88,17 +88,27 @@ export async function runAgent(config: AgentConfig, options: RunOptions, rootLog
 
     if (options.once) {
       await firstScan;
-      const timeoutMs = config.onceTimeoutSeconds * 1000;
-      const outcome = await Promise.race([
-        delivery.waitDrained(timeoutMs).then((ok) => (ok ? ('drained' as const) : ('timeout' as const))),
-        fatal,
-        ...(options.stopSignal ? [options.stopSignal.then(() => 'signal' as const)] : []),
-      ]);
-      if (outcome instanceof AppError) throw outcome;
-      if (outcome === 'timeout') {
-        throw new AppError('ERR_AGENT_ACK_TIMEOUT', `${outbox.depth} frame(s) still unacknowledged after ${config.onceTimeoutSeconds} s (connection ${conn.state})`);
+      const deadline = Date.now() + config.onceTimeoutSeconds * 1000;
+      for (;;) {
+        const outcome = await Promise.race([
+          delivery.waitDrained(Math.max(0, deadline - Date.now())).then((ok) => (ok ? ('drained' as const) : ('timeout' as const))),
+          fatal,
+          ...(options.stopSignal ? [options.stopSignal.then(() => 'signal' as const)] : []),
+        ]);
+        if (outcome instanceof AppError) throw outcome;
+        if (outcome === 'timeout') {
+          throw new AppError('ERR_AGENT_ACK_TIMEOUT', `${outbox.depth} frame(s) still unacknowledged after ${config.onceTimeoutSeconds} s (connection ${conn.state})`);
+        }
+        if (outcome === 'signal') return AGENT_EXIT.failure;
+        // A resync the collector sends right after the last ack (digest mismatch) must still be honoured.
+        await new Promise((r) => setTimeout(r, 100));
+        await delivery.idle();
+        await scheduler.idle();
+        await delivery.idle();
+        if (outbox.depth > 0) continue;
+        if (!tracker.mustSendFull) break;
+        await scheduler.trigger('resync');
       }
-      if (outcome === 'signal') return AGENT_EXIT.failure;
       log.info({ ...delivery.stats }, 'Everything acknowledged');
       return AGENT_EXIT.ok;
     }

@@ -81,42 +81,51 @@ export class Delivery extends EventEmitter<DeliveryEvents> {
     };
   }
 
-  /** Queue the frames of one scan: the full state when owed, else what changed. */
+  /**
+   * Queue the frames of one scan: the full state when owed, else what changed. If queueing the
+   * delta itself overflowed the outbox (dropping older results), queue the full state right
+   * after it, so the collector converges without waiting for another scan.
+   */
   enqueueScan(report: ScanReport): Promise<EnqueueSummary> {
     return this.serial(async () => {
-      const forceFull = this.tracker.mustSendFull || this.outbox.needFull;
-      const plan = planDelta(this.tracker.baseline, report.results, forceFull);
-      const parts = splitPlan(plan, { maxResults: this.maxResultsPerFrame, maxBytes: Math.max(this.maxFrameBytes - ENVELOPE_RESERVE, this.maxFrameBytes / 2) });
-      const seqs: number[] = [];
-      for (const part of parts) {
-        const env = await this.outbox.append((seq) => {
-          const frame: ResultsFrame = {
-            v: PROTOCOL_VERSION,
-            type: 'results',
-            seq,
-            scanId: report.scanId,
-            scannedAt: report.startedAt,
-            packs: report.packs,
-            full: plan.full,
-            results: part.results,
-          };
-          if (part.part !== undefined) frame.part = part.part;
-          if (part.parts !== undefined) frame.parts = part.parts;
-          if (part.removed !== undefined && part.removed.length > 0) frame.removed = part.removed;
-          return frame as unknown as SeqFrame;
-        });
-        this.tracker.noteQueued(env.frame as unknown as ResultsFrame);
-        seqs.push(env.frame.seq);
-      }
-      if (plan.full) {
-        await this.tracker.fullQueued();
-        await this.outbox.clearNeedFull();
-      }
-      const summary = { full: plan.full, frames: parts.length, results: plan.results.length, removed: plan.removed.length, seqs };
-      this.log.info({ scanId: report.scanId, ...summary, seqs: undefined, firstSeq: seqs[0], lastSeq: seqs.at(-1), depth: this.outbox.depth }, 'Scan queued');
+      let summary = await this.queuePlan(report, this.tracker.mustSendFull || this.outbox.needFull);
+      if (!summary.full && this.outbox.needFull) summary = await this.queuePlan(report, true);
       this.pump();
       return summary;
     });
+  }
+
+  private async queuePlan(report: ScanReport, forceFull: boolean): Promise<EnqueueSummary> {
+    const plan = planDelta(this.tracker.baseline, report.results, forceFull);
+    const parts = splitPlan(plan, { maxResults: this.maxResultsPerFrame, maxBytes: Math.max(this.maxFrameBytes - ENVELOPE_RESERVE, this.maxFrameBytes / 2) });
+    const seqs: number[] = [];
+    for (const part of parts) {
+      const env = await this.outbox.append((seq) => {
+        const frame: ResultsFrame = {
+          v: PROTOCOL_VERSION,
+          type: 'results',
+          seq,
+          scanId: report.scanId,
+          scannedAt: report.startedAt,
+          packs: report.packs,
+          full: plan.full,
+          results: part.results,
+        };
+        if (part.part !== undefined) frame.part = part.part;
+        if (part.parts !== undefined) frame.parts = part.parts;
+        if (part.removed !== undefined && part.removed.length > 0) frame.removed = part.removed;
+        return frame as unknown as SeqFrame;
+      });
+      this.tracker.noteQueued(env.frame as unknown as ResultsFrame);
+      seqs.push(env.frame.seq);
+    }
+    if (plan.full) {
+      await this.tracker.fullQueued();
+      await this.outbox.clearNeedFull();
+    }
+    const summary = { full: plan.full, frames: parts.length, results: plan.results.length, removed: plan.removed.length, seqs };
+    this.log.info({ scanId: report.scanId, full: summary.full, frames: summary.frames, results: summary.results, removed: summary.removed, firstSeq: seqs[0], lastSeq: seqs.at(-1), depth: this.outbox.depth }, 'Scan queued');
+    return summary;
   }
 
   /** Queue a digest of the state the collector will hold once the outbox drains. */
@@ -124,6 +133,11 @@ export class Delivery extends EventEmitter<DeliveryEvents> {
     return this.serial(async () => {
       const scan = this.tracker.lastScan;
       if (!scan) return undefined;
+      // A digest is advisory: never let it push results out of a full outbox.
+      if (this.outbox.atCapacity) {
+        this.log.debug({ depth: this.outbox.depth }, 'Outbox full; digest skipped');
+        return undefined;
+      }
       const d = this.tracker.digest();
       const env = await this.outbox.append((seq) => {
         const frame: DigestFrame = { v: PROTOCOL_VERSION, type: 'digest', seq, scanId: scan.scanId, scannedAt: scan.scannedAt, count: d.count, sha256: d.sha256 };
@@ -133,6 +147,15 @@ export class Delivery extends EventEmitter<DeliveryEvents> {
       this.pump();
       return env.frame.seq;
     });
+  }
+
+  /** Resolves when every state change queued so far (acks, resync requests) is done. */
+  async idle(): Promise<void> {
+    let seen: Promise<unknown>;
+    do {
+      seen = this.chain;
+      await seen;
+    } while (seen !== this.chain);
   }
 
   /** Resolve true once the outbox is empty, false after `timeoutMs`. */

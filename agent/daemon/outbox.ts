@@ -166,6 +166,11 @@ export class Outbox {
     return this.next;
   }
 
+  /** True when one more frame would exceed the frame limit (something would be dropped). */
+  get atCapacity(): boolean {
+    return this.entries.size + 1 > this.limits.maxFrames;
+  }
+
   /** Pending seqs in ascending order. */
   seqs(): number[] {
     return [...this.entries.keys()].sort((a, b) => a - b);

@@ -50,6 +50,11 @@ export class ScanScheduler {
     return this.running;
   }
 
+  /** Resolves when no scan is running or pending. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
   /** Wait for a running scan, then stop the schedule. */
   async stop(): Promise<void> {
     await this.task?.destroy();

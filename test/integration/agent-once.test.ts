@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, enrollAgent, makeFixtureRoot, runRampart, setMarker, STREAM_RULES, type AgentEnv } from './helpers/agent-processes.js';
+import { ensureBuilt, removeBuild, enrollAgent, makeFixtureRoot, runRampart, setMarker, STREAM_RULES, type AgentEnv } from './helpers/agent-processes.js';
 import { Admin, freePort, startCollectorProcess, type CollectorProcess } from './helpers/collector-process.js';
 
 let tmp: string;
@@ -20,6 +20,7 @@ afterAll(async () => {
   await collector?.stop();
   await admin?.close();
   await fs.rm(tmp, { recursive: true, force: true });
+  await removeBuild();
 });
 
 async function newAgent(name: string, markers: number[]): Promise<AgentEnv> {

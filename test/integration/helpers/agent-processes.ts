@@ -9,19 +9,27 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const RAMPART = path.join(REPO, 'dist/rampart.js');
+/**
+ * The CLI under test: the same tsup build as dist/, but in a private directory per test file,
+ * so a teammate running `npm run build` (which cleans dist/) cannot pull it away mid-test.
+ */
+const BUILD_DIR = path.join(REPO, 'node_modules/.cache/rampart-agent-tests', `dist-${process.pid}`);
+export const RAMPART = path.join(BUILD_DIR, 'rampart.js');
 export const STREAM_PACK = path.join(REPO, 'test/fixtures/packs/agent-stream.yaml');
 export const STREAM_RULES = 60;
 
 let built = false;
-/** Build dist/ once per test file when it is missing (npm test builds it before vitest). */
+/** Build the CLI once per test file into its private directory (removed by removeBuild). */
 export function ensureBuilt(): void {
-  if (built) return;
-  if (!existsSync(RAMPART) || process.env.RAMPART_TEST_REBUILD === '1') {
-    const r = spawnSync(path.join(REPO, 'node_modules/.bin/tsup'), [], { cwd: REPO, stdio: 'pipe' });
-    if (r.status !== 0) throw new Error(`tsup failed: ${r.stderr?.toString()}`);
-  }
+  if (built && existsSync(RAMPART)) return;
+  const r = spawnSync(path.join(REPO, 'node_modules/.bin/tsup'), ['--out-dir', BUILD_DIR], { cwd: REPO, stdio: 'pipe' });
+  if (r.status !== 0 || !existsSync(RAMPART)) throw new Error(`tsup failed: ${r.stderr?.toString()}`);
   built = true;
+}
+
+export async function removeBuild(): Promise<void> {
+  await fs.rm(BUILD_DIR, { recursive: true, force: true });
+  built = false;
 }
 
 /** Poll `check` until it returns a truthy value or the deadline passes (then throw with `what`). */
