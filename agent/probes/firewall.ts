@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { readFirewall, type FirewallState } from '../sources/firewall.js';
 import type { AllowRule } from '../sources/firewall-model.js';
-import { defineProbe, observed } from './probe.js';
+import { isAppError } from '../../shared/errors.js';
+import { defineProbe, observed, probeError } from './probe.js';
 
 const Port = z.number().int().min(1).max(65535);
 const MAX_QUERY_PORTS = 4096;
@@ -44,7 +45,14 @@ export const firewallProbe = defineProbe({
   example: { ports: [22], protos: ['tcp'] },
   badExamples: [{ ports: [0] }, { portRange: [10, 1] }, { protos: ['icmp'] }, { portRange: [1, 65535] }, { extra: 1 }],
   async run(params, ctx) {
-    const fw = await readFirewall(ctx);
+    let fw: FirewallState;
+    try {
+      fw = await readFirewall(ctx);
+    } catch (err) {
+      // A tool that is present but unreadable is an error, never "no firewall".
+      if (isAppError(err)) return probeError(err.code, err.message);
+      throw err;
+    }
     const ports = new Set(params.ports ?? []);
     if (params.portRange) for (let p = params.portRange[0]; p <= params.portRange[1]; p++) ports.add(p);
     return observed(

@@ -3,8 +3,9 @@
  * manager would install, whether a reboot is pending, and how old the package metadata is.
  */
 import { z } from 'zod';
-import { readPendingUpdates } from '../sources/pending-updates.js';
-import { defineProbe, notApplicable, observed } from './probe.js';
+import { readPendingUpdates, type PendingUpdates } from '../sources/pending-updates.js';
+import { isAppError } from '../../shared/errors.js';
+import { defineProbe, notApplicable, observed, probeError } from './probe.js';
 
 export const pendingUpdatesProbe = defineProbe({
   type: 'pending-updates',
@@ -27,7 +28,13 @@ export const pendingUpdatesProbe = defineProbe({
   async run(_params, ctx) {
     // The package manager's view of pending updates needs the running system and its caches.
     if (!ctx.host.live) return notApplicable('pending updates are read from the live package manager; this is an offline root');
-    const u = await readPendingUpdates(ctx);
+    let u: PendingUpdates | undefined;
+    try {
+      u = await readPendingUpdates(ctx);
+    } catch (err) {
+      if (isAppError(err)) return probeError(err.code, err.message);
+      throw err;
+    }
     if (u === undefined) return notApplicable('neither apt-get nor dnf is available on this host');
     const { sources, ...values } = u;
     return observed(values, sources);
