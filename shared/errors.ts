@@ -102,6 +102,10 @@ export const ERRORS = {
   // --- evidence exports (OSCAL, CSV, HTML) ---
   ERR_EVIDENCE_INVALID: { summary: 'The evidence given to an export is not a valid evidence model (a missing field, a duplicate host or result, or a result for an unknown host).', fix: 'Correct the evidence model at the reported path; docs/evidence.md describes it.', status: 400 },
   ERR_OSCAL_INVALID: { summary: 'A generated OSCAL document does not validate against the OSCAL 1.1.2 assessment-results schema.', fix: 'Report it as a Rampart bug with the listed schema errors; use --format json meanwhile.' },
+
+  // --- waivers and the audit log ---
+  ERR_WAIVER_NOT_FOUND: { summary: 'No waiver has this id.', fix: 'List waivers with `rampart server waiver list --all` and use one of their ids (W-<n>).', status: 404 },
+  ERR_WAIVER_INVALID: { summary: 'A waiver is missing a field, names a host outside its agency, ends before it starts, or was already removed.', fix: 'Correct the waiver as the message says; docs/waivers.md describes every field.', status: 400 },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -18,6 +18,8 @@ Commands:
   user add NAME --role admin       Create an API user and print its bearer token.
   agent list                       List enrolled agents with delivery completeness.
   agent revoke ID                  Revoke an agent and close its live connection.
+  waiver add|list|update|remove|audit
+                                   Waivers for a rule on a host, hosts or an agency, with an audit log.
 
 Run \`rampart server <command> --help\` for details.
 Exit codes: 0 ok, 2 usage or input error, 3 runtime failure.
@@ -31,6 +33,8 @@ const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ERR_AGENCY_NOT_FOUND',
   'ERR_USER_EXISTS',
   'ERR_NOT_FOUND',
+  'ERR_WAIVER_NOT_FOUND',
+  'ERR_WAIVER_INVALID',
 ]);
 
 type Sub = (argv: string[], io: ServerCommandIO) => Promise<number>;
@@ -41,6 +45,7 @@ const SUBCOMMANDS: Record<string, () => Promise<Sub>> = {
   token: async () => (await import('./token.js')).tokenCommand,
   user: async () => (await import('./user.js')).userCommand,
   agent: async () => (await import('./agent.js')).agentCommand,
+  waiver: async () => (await import('./waiver.js')).waiverCommand,
 };
 
 export async function serverCommand(argv: string[], io: ServerCommandIO): Promise<number> {

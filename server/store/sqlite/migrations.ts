@@ -4,6 +4,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { AppError } from '../../../shared/errors.js';
+import { WAIVERS_MIGRATION } from './migration-waivers.js';
 
 export interface Migration {
   version: number;
@@ -158,6 +159,7 @@ CREATE TABLE agency_rule_counts (
 ) WITHOUT ROWID;
 `,
   },
+  WAIVERS_MIGRATION,
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
