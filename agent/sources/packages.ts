@@ -34,34 +34,36 @@ export type PackageDb =
  */
 const DPKG_PRESENT = new Set(['installed', 'half-configured', 'unpacked', 'triggers-awaited', 'triggers-pending']);
 
-/** Parse /var/lib/dpkg/status (RFC-822-like stanzas separated by blank lines). */
+/** Parse /var/lib/dpkg/status (RFC-822-like stanzas separated by blank lines) in one pass over its lines. */
 export function parseDpkgStatus(text: string): Map<string, InstalledPackage[]> {
   const out = new Map<string, InstalledPackage[]>();
-  for (const stanza of text.split(/\n\s*\n/)) {
-    let name: string | undefined;
-    let status: string | undefined;
-    let version = '';
-    let arch: string | undefined;
-    for (const line of stanza.split('\n')) {
-      if (line.startsWith(' ') || line.startsWith('\t')) continue; // continuation of a multi-line field
-      const colon = line.indexOf(':');
-      if (colon <= 0) continue;
-      const key = line.slice(0, colon);
-      const value = line.slice(colon + 1).trim();
-      if (key === 'Package') name = value;
-      else if (key === 'Status') status = value;
-      else if (key === 'Version') version = value;
-      else if (key === 'Architecture') arch = value;
+  let name: string | undefined;
+  let status: string | undefined;
+  let version = '';
+  let arch: string | undefined;
+  const flush = () => {
+    if (name !== undefined && status !== undefined) {
+      // Status: <want> <error-flag> <state>, e.g. "install ok installed", "deinstall ok config-files".
+      const state = status.split(/\s+/)[2] ?? 'unknown';
+      const pkg: InstalledPackage = { name, version, state, installed: DPKG_PRESENT.has(state) };
+      if (arch !== undefined) pkg.arch = arch;
+      const list = out.get(name);
+      if (list) list.push(pkg);
+      else out.set(name, [pkg]);
     }
-    if (name === undefined || status === undefined) continue;
-    // Status: <want> <error-flag> <state>, e.g. "install ok installed", "deinstall ok config-files".
-    const state = status.split(/\s+/)[2] ?? 'unknown';
-    const pkg: InstalledPackage = { name, version, state, installed: DPKG_PRESENT.has(state) };
-    if (arch !== undefined) pkg.arch = arch;
-    const list = out.get(name) ?? [];
-    list.push(pkg);
-    out.set(name, list);
+    name = status = arch = undefined;
+    version = '';
+  };
+  for (const line of text.split('\n')) {
+    const c = line.charCodeAt(0);
+    if (line.trim() === '') flush();
+    else if (c === 32 || c === 9) continue; // continuation of a multi-line field
+    else if (line.startsWith('Package:')) name = line.slice(8).trim();
+    else if (line.startsWith('Status:')) status = line.slice(7).trim();
+    else if (line.startsWith('Version:')) version = line.slice(8).trim();
+    else if (line.startsWith('Architecture:')) arch = line.slice(13).trim();
   }
+  flush();
   return out;
 }
 
