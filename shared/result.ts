@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ReferencesSchema, SeveritySchema } from './rule-pack.js';
+import { InventorySchema } from './inventory.js';
 
 export const CheckStatusSchema = z.enum(['pass', 'fail', 'error', 'not-applicable']);
 export type CheckStatus = z.infer<typeof CheckStatusSchema>;
@@ -104,6 +105,8 @@ export const ScanReportSchema = z.strictObject({
   tailoring: z.strictObject({ id: z.string(), sha256: z.string() }).optional(),
   results: z.array(RuleResultSchema),
   summary: ScanSummarySchema,
+  /** Optional inventory (shared/inventory.ts): AI services, versions, bind addresses, model directories. */
+  inventory: InventorySchema.optional(),
 });
 export type ScanReport = z.infer<typeof ScanReportSchema>;
 

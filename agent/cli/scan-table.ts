@@ -4,6 +4,7 @@
  */
 import type { RuleResult, ScanReport } from '../../shared/result.js';
 import { SEVERITY_RANK } from '../../shared/rule-pack.js';
+import { renderAiInventory } from './inventory-table.js';
 
 const LABEL: Record<RuleResult['status'], string> = { pass: 'PASS', fail: 'FAIL', error: 'ERROR', 'not-applicable': 'N/A' };
 
@@ -73,6 +74,7 @@ export function renderTable(report: ScanReport, options: { color?: boolean; verb
       out.push(wrap(r.remediation, 100, '    '));
     }
   }
+  if (report.inventory?.ai) out.push(...renderAiInventory(report.inventory.ai, c.bold));
   const s = report.summary;
   out.push('');
   out.push(

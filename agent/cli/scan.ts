@@ -32,6 +32,8 @@ Options:
   --fail-on SEVERITY    Exit 1 only for failures at or above: critical, high, medium, low (default: low).
   --strict              Also exit 1 when a rule could not be evaluated (status error).
   --verbose             Table: also list not-applicable rules with their reasons, and evidence of passes.
+  --inventory           Add the AI inventory section (services, versions, bind addresses, model
+                        directories). On by default when the ai-workloads pack runs.
   --no-color            Plain table output (also when NO_COLOR is set or output is not a terminal).
   -h, --help            Show this help.
 
@@ -98,6 +100,7 @@ export async function scanCommand(argv: string[], io: ScanCommandIO): Promise<nu
     strict: { type: 'boolean', default: false },
     validate: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
+    inventory: { type: 'boolean' },
     'no-color': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -116,6 +119,7 @@ export async function scanCommand(argv: string[], io: ScanCommandIO): Promise<nu
   const report = await runScan({
     host,
     packs: loaded.packs,
+    inventory: values.inventory ?? 'auto',
     ...(loaded.tailoring
       ? { hostTags: loaded.tailoring.tailoring.hostTags, tailoring: { id: loaded.tailoring.tailoring.tailoring.id, sha256: loaded.tailoring.sha256 } }
       : {}),

@@ -10,6 +10,7 @@ import { createScanContext, type ScanContext } from './context.js';
 import { evaluateCheck, type CheckOutcome } from './evaluate.js';
 import { hostPlatforms, readHostFacts } from './facts.js';
 import { VERSION } from '../../shared/version.js';
+import { collectInventory, type InventoryMode } from './inventory.js';
 
 export interface ScanOptions {
   host: Host;
@@ -20,6 +21,8 @@ export interface ScanOptions {
   now?: Date;
   /** Called after each rule finishes, for progress output. */
   onResult?: (result: RuleResult, done: number, total: number) => void;
+  /** Add the inventory section: true, false, or 'auto' (default: when an inventorying pack such as ai-workloads runs). */
+  inventory?: InventoryMode;
 }
 
 async function evaluateRule(cr: CompiledRule, ctx: ScanContext, platforms: Set<string>, hostTags: Set<string>): Promise<CheckOutcome> {
@@ -122,5 +125,7 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
     summary: summarize(results),
   };
   if (options.tailoring) report.tailoring = options.tailoring;
+  const inventory = await collectInventory(ctx, options.packs, options.inventory);
+  if (inventory) report.inventory = inventory;
   return report;
 }
