@@ -306,7 +306,12 @@ export function readSshdConfig(ctx: ScanContext): Promise<SshdConfig> {
     const notes: string[] = [];
     const res = await ctx.host.run('sshd-effective');
     if (res !== undefined && res.exitCode === 0 && res.stdout.trim() !== '') {
-      return { kind: 'config', source: 'sshd -T', values: parseSshdT(res.stdout), files: [SSHD_CONFIG], notes };
+      // sshd -T does not say which files it read; list them (cheap: each file is read once per scan).
+      const files = await parseSshdConfig(ctx).then(
+        (p) => p.files,
+        () => [SSHD_CONFIG],
+      );
+      return { kind: 'config', source: 'sshd -T', values: parseSshdT(res.stdout), files, notes };
     }
     if (res !== undefined) notes.push(`sshd -T failed (exit ${res.exitCode}: ${res.stderr.trim().slice(0, 200)}); configuration parsed instead`);
     if ((await readFileOnce(ctx, SSHD_CONFIG)) === undefined) {
