@@ -21,6 +21,8 @@ Host commands:
 Collector commands:
   server start|agency|token|user|agent
                        Run the collector and administer agencies, tokens, users and agents.
+  report --agency A [--format oscal|csv|html|json]
+                       Evidence for an agency from the collector's data (docs/evidence.md).
   demo                 Start a collector with a demo agency and a local agent (what \`npm start\` runs).
 
 Run \`rampart <command> --help\` for the options of each command.
@@ -39,6 +41,7 @@ const COMMANDS: Record<string, Handler> = {
   kev: async (argv) => (await import('../agent/cli/kev.js')).kevCommand(argv, io),
   agent: async (argv) => (await import('../agent/cli/agent.js')).agentCommand(argv, io),
   server: async (argv) => (await import('../server/cli/server-command.js')).serverCommand(argv, io),
+  report: async (argv) => (await import('../server/cli/report.js')).reportMain(argv, io),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,103 @@
+/**
+ * Evidence from the collector: results ingested from two agents, an open finding with its due date and
+ * a waiver become an evidence model; its OSCAL validates, and `rampart report` prints every format.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { reportMain } from '../../server/cli/report.js';
+import { sqliteAgencyEvidence } from '../../server/store/sqlite/evidence-query.js';
+import { openSqliteStore, type SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
+import { SqliteWaivers } from '../../server/store/sqlite/waivers.js';
+import { hashToken } from '../../server/tokens.js';
+import { verdictOf } from '../../shared/evidence/verdict.js';
+import { evidenceToOscal } from '../../shared/oscal/from-evidence.js';
+import { oscalValidator } from '../../shared/oscal/validate.js';
+import type { ResultItem } from '../../shared/protocol.js';
+import { makeResult } from '../helpers/test-agent.js';
+
+const validate = oscalValidator();
+const PACK = { id: 'test-pack', title: 'Test pack', version: '1.0.0', sha256: 'd'.repeat(64), ruleCount: 4 };
+let dir: string;
+let store: SqliteStore;
+let agencyId: number;
+const ids: Record<string, string> = {};
+
+async function enroll(hostname: string, seqResults: ResultItem[]): Promise<void> {
+  const id = (await store.enrollAgent({ tokenHash: hashToken('t'), publicKey: 'k', hostname, agentVersion: '0.1.0', now: '2026-11-01T00:00:00.000Z' })).id;
+  ids[hostname] = id;
+  await store.recordHello(id, {
+    agentVersion: '0.1.0',
+    host: { hostname, os: { id: 'debian', idLike: [], versionId: '12', prettyName: 'Debian GNU/Linux 12 (bookworm)' }, mode: 'live', root: '/', container: false },
+    packs: [PACK],
+  });
+  await store.ingest([{ agentId: id, agencyId, receivedAt: '2026-11-02T00:00:00.000Z', frame: { v: 1, type: 'results', seq: 1, scanId: `scan-${hostname}`, scannedAt: '2026-11-02T00:00:00.000Z', packs: [PACK], full: false, results: seqResults } }]);
+}
+
+beforeEach(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'rampart-evidence-'));
+  store = await openSqliteStore(dir);
+  agencyId = (await store.createAgency('dhs')).id;
+  await store.createEnrollToken({ agencyName: 'dhs', tokenHash: hashToken('t'), expiresAt: null, uses: 5, now: '2026-11-01T00:00:00.000Z' });
+  const fw = { clockDays: 14, clockDirective: 'BOD-23-02', references: { directives: ['BOD-23-02'], nist: ['SC-7'], stig: [], cis: [], cac: [], cve: [], other: [] } };
+  await enroll('web-1', [makeResult('linux.fw.default-deny', 'fail', fw), makeResult('linux.net.ip-forward', 'pass'), makeResult('linux.edr.agent', 'error', { error: { code: 'ERR_PROBE_FAILED', message: 'no access' } }), makeResult('linux.ssh.root', 'not-applicable', { reason: 'openssh-server is not installed' })]);
+  await enroll('web-2', [makeResult('linux.fw.default-deny', 'fail', fw), makeResult('linux.net.ip-forward', 'fail')]);
+  await new SqliteWaivers(store.db).addWaiver(
+    { agency: 'dhs', ruleId: 'linux.fw.default-deny', hosts: ['web-2'], justification: 'Upstream firewall filters this segment', approver: 'ciso@dhs.example.gov', risk: 'medium', startsAt: '2026-11-01T00:00:00.000Z', expiresAt: '2099-01-01T00:00:00.000Z' },
+    'ana',
+    '2026-11-01T00:00:00.000Z',
+  );
+});
+afterEach(async () => {
+  if (store) await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('collector evidence', () => {
+  it('builds the evidence model of an agency: results with evidence, due dates of open findings, waivers that count', async () => {
+    const now = '2026-11-20T00:00:00.000Z';
+    const model = await sqliteAgencyEvidence(store.db, { agency: 'dhs', now });
+    expect(model.hosts.map((h) => h.hostname)).toEqual(['web-1', 'web-2']);
+    expect(model.hosts[0]!.uuid).toBe(ids['web-1']);
+    expect(model.assessment.packs).toEqual([PACK]);
+    expect(model.results).toHaveLength(6);
+    const fw1 = model.results.find((r) => r.hostId === ids['web-1'] && r.ruleId === 'linux.fw.default-deny')!;
+    expect(fw1).toMatchObject({ collectedAt: '2026-11-02T00:00:00.000Z', firstSeenAt: '2026-11-02T00:00:00.000Z', dueAt: '2026-11-16T00:00:00.000Z' });
+    expect(verdictOf(fw1, now)).toBe('fail');
+    const fw2 = model.results.find((r) => r.hostId === ids['web-2'] && r.ruleId === 'linux.fw.default-deny')!;
+    expect(fw2.waiver?.id).toBe('W-1');
+    expect(verdictOf(fw2, now)).toBe('waived');
+    const doc = evidenceToOscal(model);
+    expect(validate(doc).errors).toEqual([]);
+    const one = await sqliteAgencyEvidence(store.db, { agency: 'dhs', hosts: ['web-2'], now });
+    expect(one.assessment.scope).toBe('host');
+    expect(one.results.every((r) => r.hostId === ids['web-2'])).toBe(true);
+    expect(validate(evidenceToOscal(one)).errors).toEqual([]);
+  });
+
+  it('prints OSCAL (validated), CSV, HTML and the model with `rampart report`, and exits 2 for an unknown agency', async () => {
+    await store.close();
+    const run = async (...argv: string[]) => {
+      let out = '';
+      const stdout = new Writable({ write(chunk, _e, cb) { out += String(chunk); cb(); } });
+      const code = await reportMain([...argv, '--data-dir', dir], { stdout, env: {} });
+      return { code, out };
+    };
+    const oscal = await run('--agency', 'dhs', '--validate');
+    expect(oscal.code).toBe(0);
+    expect(validate(JSON.parse(oscal.out)).errors).toEqual([]);
+    const csv = await run('--agency', 'dhs', '--format', 'csv');
+    expect(csv.out.split('\r\n').filter(Boolean)).toHaveLength(1 + 3);
+    expect(csv.out).toContain(',waived,');
+    const html = await run('--agency', 'dhs', '--format', 'html');
+    expect(html.out).toContain('<section id="waivers"');
+    expect(html.out).toContain('W-1');
+    const json = JSON.parse((await run('--agency', 'dhs', '--host', 'web-1', '--format', 'json')).out);
+    expect(json.schema).toBe('rampart.evidence/1');
+    expect((await run('--agency', 'nasa')).code).toBe(2);
+    expect((await run('--agency', 'dhs', '--host', 'nobody')).code).toBe(2);
+    expect((await run('--agency', 'dhs', '--format', 'xml')).code).toBe(2);
+  });
+});
