@@ -227,6 +227,32 @@ describe('tailoring', () => {
   });
 });
 
+describe('evidence', () => {
+  it('never carries a secret value from the fixtures, only key names and paths', () => {
+    const secrets = [
+      'sk-proj-AbCdEfGhIjKlMnOpQrStUvWx0123',
+      'sk-proj-QwErTyUiOpAsDfGhJkLzXcVbNm0123',
+      'hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789',
+      'hf_QwErTyUiOpAsDfGhJkLzXcVbNm0123456789',
+      'hf_ZxCvBnMaSdFgHjKlQwErTyUiOp0123456789',
+      'fixture-key-from-environment-file',
+      'fixture-Strong-Passphrase-2026',
+      'fixture-qdrant-key',
+      'fixture-Changed-Long-Passphrase-2026',
+      'shared-lab-password',
+      'password1234',
+    ];
+    for (const [host, report] of reports) {
+      const text = JSON.stringify(report);
+      for (const s of secrets) expect(text, `${s} leaked in ${host}`).not.toContain(s);
+    }
+    const secretsResult = result(reports.get('inference-exposed')!, 'ai.secrets.files-not-readable');
+    expect(secretsResult.observed).toContain('/opt/inference/.env:1 OPENAI_API_KEY');
+    expect(result(reports.get('inference-exposed')!, 'ai.secrets.unit-environment').observed).toContain('/etc/systemd/system/vllm.service:5 HF_TOKEN');
+    expect(result(reports.get('inference-exposed')!, 'ai.secrets.cmdline').observed).toContain('pid 1300 vllm: --hf-token');
+  });
+});
+
 afterAll(() => {
   if (savedKev === undefined) delete process.env.RAMPART_KEV_FILE;
   else process.env.RAMPART_KEV_FILE = savedKev;
