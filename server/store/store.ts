@@ -82,6 +82,8 @@ export interface IngestOutcome {
   status: 'stored' | 'duplicate';
   /** Digest frames: true when the stored state differs from the agent's (send resync). */
   digestMismatch?: boolean;
+  /** Results frames: the status changes this frame made (new verdicts have from = null), for live updates. */
+  changes?: Array<{ ruleId: string; from: string | null; to: string }>;
 }
 
 export interface Page {

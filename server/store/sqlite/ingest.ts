@@ -50,13 +50,12 @@ export class SqliteIngest {
       clearRuleDirectives: db.prepare('DELETE FROM rule_directives WHERE rule_key = ?'),
       insertRuleDirective: db.prepare('INSERT OR IGNORE INTO rule_directives (directive, rule_key) VALUES (?, ?)'),
       current: db.prepare('SELECT status, seq FROM results WHERE agent_key = ? AND rule_key = ?'),
-      insertResult: db.prepare(
-        'INSERT INTO results (agent_key, rule_key, status, seq, scan_id, scanned_at, changed_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      upsert: db.prepare(
+        'INSERT INTO results (agent_key, rule_key, status, prev_status, seq, scan_id, scanned_at, changed_at, body) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?) ' +
+          'ON CONFLICT(agent_key, rule_key) DO UPDATE SET prev_status = status, status = excluded.status, seq = excluded.seq, scan_id = excluded.scan_id, ' +
+          'scanned_at = excluded.scanned_at, changed_at = CASE WHEN status = excluded.status THEN changed_at ELSE excluded.changed_at END, body = excluded.body ' +
+          'WHERE excluded.seq >= results.seq RETURNING prev_status AS prev, status',
       ),
-      updateResult: db.prepare(
-        'UPDATE results SET status = ?, seq = ?, scan_id = ?, scanned_at = ?, changed_at = ?, body = ? WHERE agent_key = ? AND rule_key = ?',
-      ),
-      refreshResult: db.prepare('UPDATE results SET seq = ?, scan_id = ?, scanned_at = ?, body = ? WHERE agent_key = ? AND rule_key = ?'),
       deleteResult: db.prepare('DELETE FROM results WHERE agent_key = ? AND rule_key = ?'),
       staleResults: db.prepare('SELECT rule_key AS ruleKey, status FROM results WHERE agent_key = ? AND scan_id != ? AND seq < ?'),
       history: db.prepare('INSERT INTO status_history (agent_key, rule_key, from_status, to_status, at, seq) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -116,12 +115,13 @@ export class SqliteIngest {
       ad.seqs += 1;
       if (frame.type === 'results') {
         const scannedAt = new Date(frame.scannedAt).toISOString();
-        this.applyResults(item.agencyId, agentKey, frame, scannedAt, ad, agencyDeltas);
+        const changes: NonNullable<IngestOutcome['changes']> = [];
+        this.applyResults(item.agencyId, agentKey, frame, scannedAt, ad, agencyDeltas, changes);
         if (ad.lastScanAt === null || scannedAt > ad.lastScanAt) {
           ad.lastScanAt = scannedAt;
           ad.lastScanId = frame.scanId;
         }
-        outcomes.push({ status: 'stored' });
+        outcomes.push({ status: 'stored', changes });
       } else {
         outcomes.push({ status: 'stored', digestMismatch: this.digestMismatch(agentKey, frame) });
       }
@@ -143,6 +143,7 @@ export class SqliteIngest {
     scannedAt: string,
     ad: AgentDelta,
     agencyDeltas: Map<string, { agencyId: number; ruleKey: number; d: [number, number, number, number] }>,
+    changes: NonNullable<IngestOutcome['changes']> = [],
   ): void {
     const count = (ruleKey: number, status: string, delta: number): void => {
       const idx = STATUS_INDEX[status];
@@ -159,27 +160,21 @@ export class SqliteIngest {
     const s = this.s;
     for (const r of frame.results) {
       const ruleKey = this.ruleKeyOf(r, scannedAt);
-      const prev = s.current!.get(agentKey, ruleKey) as CurrentRow | undefined;
-      if (prev && prev.seq > frame.seq) continue; // an older frame arriving late never overwrites newer state
-      const body = JSON.stringify(r);
-      if (!prev) {
-        s.insertResult!.run(agentKey, ruleKey, r.status, frame.seq, frame.scanId, scannedAt, scannedAt, body);
-        s.history!.run(agentKey, ruleKey, null, r.status, scannedAt, frame.seq);
-        count(ruleKey, r.status, 1);
-      } else if (prev.status !== r.status) {
-        s.updateResult!.run(r.status, frame.seq, frame.scanId, scannedAt, scannedAt, body, agentKey, ruleKey);
-        s.history!.run(agentKey, ruleKey, prev.status, r.status, scannedAt, frame.seq);
-        count(ruleKey, prev.status, -1);
-        count(ruleKey, r.status, 1);
-      } else {
-        s.refreshResult!.run(frame.seq, frame.scanId, scannedAt, body, agentKey, ruleKey);
-        continue;
-      }
+      // One statement per result: insert or update (never with an older seq), returning the
+      // status before and after. No row back = an older frame arriving late; nothing changes.
+      const row = s.upsert!.get(agentKey, ruleKey, r.status, frame.seq, frame.scanId, scannedAt, scannedAt, JSON.stringify(r)) as
+        | { prev: string | null; status: string }
+        | undefined;
+      if (!row || row.prev === row.status) continue;
+      changes.push({ ruleId: r.ruleId, from: row.prev, to: r.status });
+      s.history!.run(agentKey, ruleKey, row.prev, r.status, scannedAt, frame.seq);
+      if (row.prev !== null) count(ruleKey, row.prev, -1);
+      count(ruleKey, r.status, 1);
       if (r.status === 'fail') {
         const due = r.clockDays === undefined ? null : new Date(Date.parse(scannedAt) + r.clockDays * DAY_MS).toISOString();
         s.openFinding!.run(agencyId, agentKey, ruleKey, scannedAt, due, r.clockDirective ?? null);
-      } else if (r.status === 'pass' || r.status === 'not-applicable') {
-        if (prev) s.resolveFinding!.run(scannedAt, agentKey, ruleKey);
+      } else if ((r.status === 'pass' || r.status === 'not-applicable') && row.prev !== null) {
+        s.resolveFinding!.run(scannedAt, agentKey, ruleKey);
       }
     }
     const removals: Array<{ ruleKey: number; status: string }> = [];

@@ -113,6 +113,8 @@ CREATE TABLE results (
   agent_key INTEGER NOT NULL,
   rule_key INTEGER NOT NULL,
   status TEXT NOT NULL,
+  -- status before the last write (lets one upsert report the transition)
+  prev_status TEXT,
   seq INTEGER NOT NULL,
   scan_id TEXT NOT NULL,
   scanned_at TEXT NOT NULL,
