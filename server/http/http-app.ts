@@ -10,6 +10,7 @@ import type { Store } from '../store/store.js';
 import { makeErrorHandler } from './reply-error.js';
 import { agentRoutes } from './routes/agent-routes.js';
 import { apiRoutes, type Liveness } from './routes/api-routes.js';
+import { evidenceRoutes } from './routes/evidence-routes.js';
 
 export function buildHttpApp(store: Store, config: ServerConfig, log: Logger, live: Liveness): FastifyInstance {
   const app = fastify({
@@ -26,5 +27,6 @@ export function buildHttpApp(store: Store, config: ServerConfig, log: Logger, li
   app.get('/healthz', async () => ({ ok: true }));
   agentRoutes(app, store, config, log);
   apiRoutes(app, store, config, live);
+  evidenceRoutes(app, store);
   return app;
 }

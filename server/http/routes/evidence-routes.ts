@@ -1,0 +1,127 @@
+/**
+ * @module Evidence and waiver routes under /api/v1 (bearer token): OSCAL, CSV, HTML and JSON evidence
+ * per agency or host, and waivers (list for readers; add, change and remove for admins, each written
+ * to the audit log with the API user as the actor). docs/evidence.md and docs/waivers.md describe them.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { AppError } from '../../../shared/errors.js';
+import { SeveritySchema } from '../../../shared/rule-pack.js';
+import { findingsCsv } from '../../../shared/reports/csv.js';
+import { htmlReport } from '../../../shared/reports/html.js';
+import { evidenceToOscal } from '../../../shared/oscal/from-evidence.js';
+import { sqliteAgencyEvidence } from '../../store/sqlite/evidence-query.js';
+import { SqliteWaivers } from '../../store/sqlite/waivers.js';
+import type { Agency, Store } from '../../store/store.js';
+import type { SqliteStore } from '../../store/sqlite/sqlite-store.js';
+import { assertAdmin, assertCanRead, bearerAuth, requireUser } from '../bearer-auth.js';
+import { parseWith } from '../request-parsing.js';
+
+const AgencyParams = z.object({ agency: z.string().min(1).max(128) });
+const WaiverParams = z.object({ id: z.string().min(1).max(32) });
+const EvidenceQuery = z.object({
+  format: z.enum(['oscal', 'csv', 'html', 'json']).default('oscal'),
+  /** Comma-separated agent ids or hostnames. */
+  host: z.string().min(1).max(4096).optional(),
+  all: z.enum(['true', 'false']).optional(),
+});
+const WaiverBody = z.strictObject({
+  ruleId: z.string().min(1),
+  hosts: z.array(z.string().min(1)).max(10_000).default([]),
+  justification: z.string(),
+  approver: z.string(),
+  risk: SeveritySchema,
+  startsAt: z.iso.datetime({ offset: true }).optional(),
+  expiresAt: z.iso.datetime({ offset: true }),
+});
+const WaiverPatchBody = z.strictObject({
+  justification: z.string().optional(),
+  approver: z.string().optional(),
+  risk: SeveritySchema.optional(),
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
+});
+const RemoveBody = z.strictObject({ reason: z.string().max(2000).optional() }).default({});
+
+const CONTENT_TYPES = { oscal: 'application/json; charset=utf-8', json: 'application/json; charset=utf-8', csv: 'text/csv; charset=utf-8', html: 'text/html; charset=utf-8' } as const;
+
+/** The evidence query and waiver store work on the SQLite store's database (PostgreSQL: not yet). */
+function sqliteDb(store: Store): SqliteStore['db'] {
+  if (store.kind !== 'sqlite') throw new AppError('ERR_INTERNAL', 'evidence and waivers need the SQLite store in this build');
+  return (store as SqliteStore).db;
+}
+
+export function evidenceRoutes(app: FastifyInstance, store: Store): void {
+  async function agencyFor(req: FastifyRequest): Promise<Agency> {
+    const { agency } = parseWith(AgencyParams, req.params, 'path');
+    const found = await store.findAgency(agency);
+    if (!found) throw new AppError('ERR_AGENCY_NOT_FOUND', `agency "${agency}" does not exist`);
+    assertCanRead(requireUser(req), found);
+    return found;
+  }
+
+  app.register(async (api) => {
+    api.decorateRequest('user', null);
+    api.addHook('onRequest', bearerAuth(store));
+
+    api.get('/api/v1/agencies/:agency/evidence', async (req, reply) => {
+      const agency = await agencyFor(req);
+      const q = parseWith(EvidenceQuery, req.query, 'query');
+      const now = new Date().toISOString();
+      const hosts = q.host?.split(',').map((h) => h.trim()).filter(Boolean);
+      const model = await sqliteAgencyEvidence(sqliteDb(store), { agency: agency.name, ...(hosts?.length ? { hosts } : {}), now });
+      const body =
+        q.format === 'json' ? JSON.stringify(model) : q.format === 'csv' ? findingsCsv(model, { all: q.all === 'true' }) : q.format === 'html' ? htmlReport(model) : JSON.stringify(evidenceToOscal(model));
+      const ext = q.format === 'oscal' ? 'oscal.json' : q.format;
+      const stamp = now.slice(0, 10);
+      void reply
+        .header('content-type', CONTENT_TYPES[q.format])
+        .header('content-disposition', `attachment; filename="rampart-${agency.name.replace(/[^A-Za-z0-9._-]/g, '_')}-${stamp}.${ext}"`)
+        .header('x-content-type-options', 'nosniff');
+      return body;
+    });
+
+    api.get('/api/v1/agencies/:agency/waivers', async (req) => {
+      const agency = await agencyFor(req);
+      const q = parseWith(z.object({ all: z.enum(['true', 'false']).optional() }), req.query, 'query');
+      const items = await new SqliteWaivers(sqliteDb(store)).listWaivers({ agencyId: agency.id, all: q.all === 'true' }, new Date().toISOString());
+      return { items };
+    });
+
+    api.post('/api/v1/agencies/:agency/waivers', async (req, reply) => {
+      const user = requireUser(req);
+      assertAdmin(user);
+      const agency = await agencyFor(req);
+      const b = parseWith(WaiverBody, req.body, 'body');
+      const now = new Date().toISOString();
+      const waiver = await new SqliteWaivers(sqliteDb(store)).addWaiver({ agency: agency.name, ...b, startsAt: b.startsAt ?? now }, `api:${user.name}`, now);
+      void reply.status(201);
+      return waiver;
+    });
+
+    api.patch('/api/v1/waivers/:id', async (req) => {
+      const user = requireUser(req);
+      assertAdmin(user);
+      const { id } = parseWith(WaiverParams, req.params, 'path');
+      const patch = parseWith(WaiverPatchBody, req.body, 'body');
+      return new SqliteWaivers(sqliteDb(store)).updateWaiver(id, patch, `api:${user.name}`, new Date().toISOString());
+    });
+
+    api.delete('/api/v1/waivers/:id', async (req) => {
+      const user = requireUser(req);
+      assertAdmin(user);
+      const { id } = parseWith(WaiverParams, req.params, 'path');
+      const { reason } = parseWith(RemoveBody, req.body ?? {}, 'body');
+      return new SqliteWaivers(sqliteDb(store)).removeWaiver(id, `api:${user.name}`, new Date().toISOString(), reason);
+    });
+
+    api.get('/api/v1/waivers/:id/audit', async (req) => {
+      const user = requireUser(req);
+      const { id } = parseWith(WaiverParams, req.params, 'path');
+      const waivers = new SqliteWaivers(sqliteDb(store));
+      const w = await waivers.getWaiver(id, new Date().toISOString());
+      if (!w) throw new AppError('ERR_WAIVER_NOT_FOUND', `no waiver ${id}`);
+      assertCanRead(user, { id: w.agencyId, name: w.agencyName });
+      return { items: await waivers.auditLog({ objectId: w.id }) };
+    });
+  });
+}
