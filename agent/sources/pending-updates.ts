@@ -146,6 +146,30 @@ function failed(id: CommandId, r: CommandResult): AppError {
   return new AppError('ERR_PROBE_FAILED', `${id} exited ${r.exitCode}: ${why.slice(0, 200)}`);
 }
 
+/**
+ * Installed kernel releases: /lib/modules/<release>, BLS entries /boot/loader/entries/<id>-<release>.conf
+ * and /boot/vmlinuz-<release> (rescue images left out).
+ */
+async function installedKernels(ctx: ScanContext): Promise<string[]> {
+  const [mods, usrMods, bls, boot] = await Promise.all([
+    ctx.host.readDir('/lib/modules'),
+    ctx.host.readDir('/usr/lib/modules'),
+    ctx.host.readDir('/boot/loader/entries'),
+    ctx.host.readDir('/boot'),
+  ]);
+  const found = new Set<string>();
+  for (const k of [...(mods ?? []), ...(usrMods ?? [])]) if (/^\d/.test(k)) found.add(k);
+  for (const e of bls ?? []) {
+    const m = /^[0-9a-f]{32}-(\d.*)\.conf$/.exec(e);
+    if (m && !m[1]!.includes('rescue')) found.add(m[1]!);
+  }
+  for (const f of boot ?? []) {
+    const m = /^vmlinuz-(\d.*)$/.exec(f);
+    if (m && !m[1]!.includes('rescue')) found.add(m[1]!);
+  }
+  return [...found];
+}
+
 /** Undefined when neither apt nor dnf is available (or this is an offline root). */
 export function readPendingUpdates(ctx: ScanContext): Promise<PendingUpdates | undefined> {
   return ctx.memo('source:pending-updates', async () => {
@@ -207,11 +231,11 @@ async function readDnf(ctx: ScanContext): Promise<PendingUpdates | undefined> {
   // Reboot: the newest installed kernel is not the one running. Only judged when the running
   // kernel is itself installed here (in a container the running kernel belongs to the host).
   const running = (await kernelRelease(ctx)) ?? null;
-  const installed = ((await ctx.host.readDir('/lib/modules')) ?? (await ctx.host.readDir('/usr/lib/modules')) ?? []).filter((k) => /^\d/.test(k));
+  const installed = await installedKernels(ctx);
   const newest = installed.length > 0 ? installed.reduce((a, b) => (compareRelease(a, b) >= 0 ? a : b)) : null;
   let rebootRequired: boolean | null = null;
   if (running !== null && newest !== null && installed.includes(running)) {
-    sources.push('/lib/modules', '/proc/sys/kernel/osrelease');
+    sources.push('/lib/modules', '/boot/loader/entries', '/proc/sys/kernel/osrelease');
     rebootRequired = running !== newest;
   }
   return {
