@@ -24,6 +24,7 @@ type Host = 'apps-exposed' | 'apps-locked' | 'inference-exposed' | 'inference-lo
 /** Expected verdicts; every host not listed for a rule must be not-applicable. */
 const EXPECTED: Record<string, { fail: Host[]; pass: Host[] }> = {
   'ai.inventory.listeners-reviewed': { fail: ['apps-exposed', 'apps-locked', 'inference-exposed', 'notebooks-exposed', 'notebooks-locked'], pass: ['inference-locked'] },
+  'ai.containers.ai-ports-published-loopback': { fail: ['apps-exposed'], pass: ['apps-locked', 'inference-exposed', 'inference-locked', 'notebooks-exposed', 'notebooks-locked'] },
   'ai.kev.catalog-current': { fail: ['apps-exposed', 'apps-locked', 'inference-exposed', 'inference-locked', 'notebooks-exposed', 'notebooks-locked'], pass: [] },
   'ai.kev.known-exploited-ai-software': { fail: ['apps-exposed'], pass: ['apps-locked', 'inference-exposed', 'inference-locked', 'notebooks-exposed', 'notebooks-locked'] },
   'ai.ollama.bind-loopback': { fail: ['inference-exposed'], pass: ['inference-locked'] },
