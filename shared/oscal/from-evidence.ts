@@ -73,9 +73,9 @@ export function evidenceToOscal(input: EvidenceModel): OscalAssessmentResults {
   const controls = citedControls(model.results);
   const findings = controls.flatMap((c) => finding(ctx, c, documentScopeKey(model)));
   const counts = countVerdicts(model.results, asOf);
-  const times = model.results.map((r) => r.collectedAt).sort();
-  const start = assessment.start ?? times[0] ?? asOf;
-  const endCandidate = assessment.end ?? times[times.length - 1] ?? asOf;
+  const times = model.results.map((r) => Date.parse(r.collectedAt)).sort((a, b) => a - b);
+  const start = ts(assessment.start ?? (times.length ? new Date(times[0]!).toISOString() : asOf));
+  const endCandidate = ts(assessment.end ?? (times.length ? new Date(times[times.length - 1]!).toISOString() : asOf));
   const end = Date.parse(endCandidate) >= Date.parse(start) ? endCandidate : start;
 
   const planUuid = stableUuid('assessment-plan', canonicalJson({ packs: assessment.packs, tailoring: assessment.tailoring ?? null }));
@@ -164,8 +164,8 @@ export function evidenceToOscal(input: EvidenceModel): OscalAssessmentResults {
       uuid: documentUuid,
       metadata: {
         title: assessment.title,
-        'last-modified': asOf,
-        version: asOf,
+        'last-modified': ts(asOf),
+        version: ts(asOf),
         'oscal-version': OSCAL_VERSION,
         props: [...prop('generator', `rampart ${assessment.tool.version}`), ...prop('evidence-schema', model.schema)],
         ...some('parties', agencyParty),
@@ -179,6 +179,14 @@ export function evidenceToOscal(input: EvidenceModel): OscalAssessmentResults {
       'back-matter': { resources: backMatter },
     },
   };
+}
+
+/**
+ * Every OSCAL date-time as UTC with milliseconds (`toISOString`): the same instant, always inside the
+ * schema's pattern (which wants seconds and only some offsets, while the model accepts any RFC 3339 time).
+ */
+function ts(iso: string): string {
+  return new Date(Date.parse(iso)).toISOString();
 }
 
 function plural(n: number, word: string): string {
@@ -323,7 +331,7 @@ function observation(ctx: Ctx, r: EvidenceResult): Json {
     origins: [{ actors: [{ type: 'tool', 'actor-uuid': ctx.toolUuid }], 'related-tasks': [{ 'task-uuid': ctx.rules.get(r.ruleId)!.taskUuid }] }],
     subjects: [{ 'subject-uuid': ctx.hostUuid.get(r.hostId), type: 'inventory-item', title: host.hostname }],
     ...some('relevant-evidence', r.evidence.map(relevantEvidence)),
-    collected: r.collectedAt,
+    collected: ts(r.collectedAt),
     remarks: remarks.join('\n\n'),
   };
 }
@@ -386,7 +394,7 @@ function risk(ctx: Ctx, r: EvidenceResult): Json {
     ],
     status: waived ? 'deviation-approved' : 'open',
     origins: [{ actors: [{ type: 'tool', 'actor-uuid': ctx.toolUuid }] }],
-    ...(r.dueAt ? { deadline: r.dueAt } : {}),
+    ...(r.dueAt ? { deadline: ts(r.dueAt) } : {}),
     remediations: [
       {
         uuid: stableUuid('remediation', uuid),
@@ -403,8 +411,8 @@ function risk(ctx: Ctx, r: EvidenceResult): Json {
                 uuid: stableUuid('waiver', uuid, w.id),
                 title: `Waiver ${w.id} (${waiverState(w, ctx.asOf)})`,
                 description: `Approved by ${w.approver}; accepted risk ${w.risk}. Justification: ${w.justification}`,
-                start: w.start,
-                end: w.expiry,
+                start: ts(w.start),
+                end: ts(w.expiry),
                 props: [...prop('waiver-id', w.id), ...prop('waiver-approver', w.approver), ...prop('waiver-risk', w.risk), ...(w.scope ? prop('waiver-scope', w.scope) : [])],
                 'status-change': 'deviation-approved',
               },
@@ -414,7 +422,7 @@ function risk(ctx: Ctx, r: EvidenceResult): Json {
                       uuid: stableUuid('waiver-expired', uuid, w.id),
                       title: `Waiver ${w.id} expired`,
                       description: 'The waiver expired; the failure counts as failed again.',
-                      start: w.expiry,
+                      start: ts(w.expiry),
                       props: [...prop('waiver-id', w.id)],
                       'status-change': 'open',
                     },

@@ -243,3 +243,16 @@ describe('evidenceToOscal', () => {
     expect(validate(evidenceToOscal(m)).errors).toEqual([]);
   });
 });
+
+describe('evidenceToOscal date-times', () => {
+  it('writes every time as UTC with seconds, whatever offset the model used', () => {
+    const model = fleetModel();
+    model.assessment.generatedAt = '2026-11-26T07:00:00-05:00';
+    model.results[0]!.collectedAt = '2026-11-26T17:00:00+05:45';
+    const doc = evidenceToOscal(model);
+    expect(validate(doc).errors).toEqual([]);
+    const res = (doc['assessment-results'] as J).results[0];
+    expect((doc['assessment-results'] as J).metadata['last-modified']).toBe('2026-11-26T12:00:00.000Z');
+    expect(res.start).toBe('2026-11-26T11:15:00.000Z');
+  });
+});
