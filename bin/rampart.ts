@@ -42,6 +42,7 @@ const COMMANDS: Record<string, Handler> = {
   agent: async (argv) => (await import('../agent/cli/agent.js')).agentCommand(argv, io),
   server: async (argv) => (await import('../server/cli/server-command.js')).serverCommand(argv, io),
   report: async (argv) => (await import('../server/cli/report.js')).reportMain(argv, io),
+  demo: async (argv) => (await import('../server/cli/demo.js')).demoCommand(argv, io),
 };
 
 export async function main(argv: string[]): Promise<number> {
