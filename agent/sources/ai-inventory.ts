@@ -33,11 +33,12 @@ export function readAiInventory(ctx: ScanContext, extraModelDirs: readonly strin
       });
     }
     const roots = await findModelRoots(ctx, extraModelDirs);
-    const kev = await readKev(ctx);
+    // The KEV catalog is only worth parsing when there is AI software to compare with it.
+    const kev = services.length > 0 ? await readKev(ctx) : undefined;
     return {
       services,
       modelDirectories: roots.map((r) => ({ path: r.path, kind: r.kind })),
-      kevCatalog: kev.status === 'loaded' ? kev.catalog.catalogVersion : null,
+      kevCatalog: kev?.status === 'loaded' ? kev.catalog.catalogVersion : null,
     };
   });
 }

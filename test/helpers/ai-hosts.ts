@@ -5,7 +5,7 @@
  * permission bits (git cannot keep modes such as 0600 or 0777, so the spec states them and the
  * builder applies them).
  */
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -148,6 +148,12 @@ export function buildAiHost(name: string): string {
   write(root, '/.rampart-fixture.json', JSON.stringify({ source: `test/fixtures/hosts-ai/${name}/host.yaml`, description: spec.description }));
   built.set(name, root);
   return root;
+}
+
+/** Remove the built trees (call from afterAll). */
+export function cleanupAiHosts(): void {
+  for (const root of built.values()) rmSync(root, { recursive: true, force: true });
+  built.clear();
 }
 
 export async function aiHostContext(name: string): Promise<ScanContext> {

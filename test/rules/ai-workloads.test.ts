@@ -4,7 +4,7 @@
  * match on the shipped snapshot (CVE-2025-3248), and KEV-dependent rules erroring (never passing)
  * when no catalog is loaded.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { runScan } from '../../agent/engine/runner.js';
 import { loadPacks } from '../../agent/rules/load-packs.js';
 import type { CompiledPack } from '../../agent/rules/compiled.js';
 import type { ScanReport } from '../../shared/result.js';
-import { AI_HOSTS, buildAiHost, KEV_FIXTURE } from '../helpers/ai-hosts.js';
+import { cleanupAiHosts, AI_HOSTS, buildAiHost, KEV_FIXTURE } from '../helpers/ai-hosts.js';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 
 const PACK = path.join(REPO_ROOT, 'rules/ai-workloads.yaml');
@@ -89,6 +89,12 @@ const EXPECTED: Record<string, { fail: Host[]; pass: Host[] }> = {
 };
 
 let packs: CompiledPack[];
+const tmpDirs: string[] = [];
+function tmp(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  tmpDirs.push(dir);
+  return dir;
+}
 const reports = new Map<string, ScanReport>();
 const savedKev = process.env.RAMPART_KEV_FILE;
 
@@ -186,7 +192,7 @@ describe('KEV', () => {
   });
 
   it('gives ERR_KEV_MISSING (never a pass) for the KEV rule when no catalog is loaded, while plain version rules still decide', async () => {
-    process.env.RAMPART_KEV_FILE = path.join(mkdtempSync(path.join(tmpdir(), 'rampart-nokev-')), 'absent.json');
+    process.env.RAMPART_KEV_FILE = path.join(tmp('rampart-nokev-'), 'absent.json');
     const report = await scan('apps-locked');
     const r = result(report, 'ai.kev.known-exploited-ai-software');
     expect(r.status).toBe('error');
@@ -196,7 +202,7 @@ describe('KEV', () => {
   });
 
   it('passes the catalog-age rule with a freshly released catalog', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'rampart-kev-fresh-'));
+    const dir = tmp('rampart-kev-fresh-');
     const kev = JSON.parse(readFileSync(KEV_FIXTURE, 'utf8')) as { dateReleased: string };
     kev.dateReleased = '2026-11-20T17:00:00.000Z';
     writeFileSync(path.join(dir, 'kev.json'), JSON.stringify(kev));
@@ -206,7 +212,7 @@ describe('KEV', () => {
   });
 
   it('reports a malformed catalog as ERR_KEV_INVALID on the version rules instead of guessing', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'rampart-kev-bad-'));
+    const dir = tmp('rampart-kev-bad-');
     writeFileSync(path.join(dir, 'kev.json'), '{"catalogVersion": 1}');
     process.env.RAMPART_KEV_FILE = path.join(dir, 'kev.json');
     const report = await scan('apps-exposed');
@@ -218,7 +224,7 @@ describe('KEV', () => {
 
 describe('tailoring', () => {
   it('accepts an approved internal address so a reviewed listener passes', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'rampart-ai-tailor-'));
+    const dir = tmp('rampart-ai-tailor-');
     const file = path.join(dir, 'tailoring.yaml');
     writeFileSync(file, 'tailoring: { id: t1 }\nparameters:\n  ai-workloads:\n    approved_ai_bind_addresses: ["0.0.0.0"]\n');
     const loaded = await loadPacks({ packFiles: [PACK], tailoringFile: file });
@@ -257,4 +263,9 @@ describe('evidence', () => {
 afterAll(() => {
   if (savedKev === undefined) delete process.env.RAMPART_KEV_FILE;
   else process.env.RAMPART_KEV_FILE = savedKev;
+});
+
+afterAll(() => {
+  cleanupAiHosts();
+  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
 });

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanCommand } from '../../../agent/cli/scan.js';
 import { ScanReportSchema } from '../../../shared/result.js';
-import { buildAiHost, KEV_FIXTURE } from '../../helpers/ai-hosts.js';
+import { cleanupAiHosts, buildAiHost, KEV_FIXTURE } from '../../helpers/ai-hosts.js';
 import { REPO_ROOT } from '../../helpers/fixtures.js';
 
 const AI_PACK = path.join(REPO_ROOT, 'rules/ai-workloads.yaml');
@@ -59,3 +59,5 @@ describe('scan inventory', () => {
     expect(report.inventory?.ai?.modelDirectories).toEqual([]);
   });
 });
+
+afterAll(() => cleanupAiHosts());

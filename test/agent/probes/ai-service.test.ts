@@ -3,7 +3,7 @@
  * reads exposure and authentication from environment, flags and config files, and is
  * not-applicable where the software is absent.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { aiServiceProbe } from '../../../agent/probes/ai-service.js';
 import { aiInventoryProbe } from '../../../agent/probes/ai-inventory.js';
 import { readAiProcessTable } from '../../../agent/sources/ai-services.js';
@@ -11,7 +11,7 @@ import { AI_SIGNATURES } from '../../../agent/sources/ai-signatures.js';
 import { createScanContext } from '../../../agent/engine/context.js';
 import { readHostFacts } from '../../../agent/engine/facts.js';
 import { offlineRootHost } from '../../../agent/host/fs-host.js';
-import { aiHostContext, buildAiHost } from '../../helpers/ai-hosts.js';
+import { cleanupAiHosts, aiHostContext, buildAiHost } from '../../helpers/ai-hosts.js';
 import type { Observation } from '../../../agent/probes/probe.js';
 
 async function observe(host: string, service: string, approvedAddresses: string[] = []) {
@@ -147,3 +147,5 @@ describe('service identification', () => {
     expect((await aiInventoryProbe.run(aiInventoryProbe.params.parse({}), await aiHostContext('ai-none'))).status).toBe('not-applicable');
   });
 });
+
+afterAll(() => cleanupAiHosts());

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { softwareVersionProbe } from '../../../agent/probes/software-version.js';
 import { vulnerableVersionProbe } from '../../../agent/probes/vulnerable-version.js';
-import { aiHostContext, KEV_FIXTURE } from '../../helpers/ai-hosts.js';
+import { cleanupAiHosts, aiHostContext, KEV_FIXTURE } from '../../helpers/ai-hosts.js';
 
 const saved = process.env.RAMPART_KEV_FILE;
 beforeAll(() => {
@@ -94,3 +94,5 @@ describe('vulnerable-version', () => {
     }
   });
 });
+
+afterAll(() => cleanupAiHosts());
