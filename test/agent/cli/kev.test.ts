@@ -2,13 +2,23 @@
  * `rampart kev update` installs a valid catalog atomically and rejects a malformed one with a
  * coded error (exit 2), leaving the installed catalog untouched; `kev status` shows what scans use.
  */
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { kevCommand } from '../../../agent/cli/kev.js';
 import { KEV_FIXTURE } from '../../helpers/ai-hosts.js';
+
+const dirs: string[] = [];
+function tmp(): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'rampart-kev-cli-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 function sink() {
   let text = '';
@@ -18,7 +28,7 @@ function sink() {
 
 describe('rampart kev', () => {
   it('installs a valid catalog into the data dir and status reports it', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'rampart-kev-cli-'));
+    const dir = tmp();
     const out = sink();
     const code = await kevCommand(['update', KEV_FIXTURE, '--data-dir', path.join(dir, 'kev')], { stdout: out.stream, env: {} });
     expect(code).toBe(0);
@@ -31,7 +41,7 @@ describe('rampart kev', () => {
   });
 
   it('rejects a malformed file with ERR_KEV_INVALID, exit 2, and keeps the installed catalog', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'rampart-kev-cli-'));
+    const dir = tmp();
     const kevDir = path.join(dir, 'kev');
     await kevCommand(['update', KEV_FIXTURE, '--data-dir', kevDir], { stdout: sink().stream, env: {} });
     const bad = path.join(dir, 'bad.json');
@@ -44,7 +54,7 @@ describe('rampart kev', () => {
   });
 
   it('reports a missing catalog with a non-zero status', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'rampart-kev-cli-'));
+    const dir = tmp();
     const out = sink();
     expect(await kevCommand(['status'], { stdout: out.stream, env: { RAMPART_KEV_DIR: dir } })).toBe(3);
     expect(out.text()).toContain('rampart kev update FILE');
