@@ -45,6 +45,8 @@ export const ServerConfigSchema = z.strictObject({
   /** SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss. */
   sqliteSync: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
   busyTimeoutMs: int(0, 600_000).default(5000),
+  /** Built dashboard assets (index.html, app.js, styles.css); default: dist/dashboard next to the built CLI. */
+  dashboardDir: z.string().min(1).optional(),
 });
 export type ServerConfig = Readonly<z.infer<typeof ServerConfigSchema>>;
 export type ServerConfigInput = z.input<typeof ServerConfigSchema>;

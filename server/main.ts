@@ -9,6 +9,10 @@ import { AgentGateway } from './gateway/agent-gateway.js';
 import { buildHttpApp } from './http/http-app.js';
 import { IngestPipeline } from './ingest/ingest-pipeline.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import { LiveHub, LIVE_PATH } from './live/live-hub.js';
+import { publishStored } from './live/live-feed.js';
+import { PostureSnapshots } from './live/posture-snapshots.js';
+import { PresenceSweep } from './live/presence-sweep.js';
 import type { Store } from './store/store.js';
 
 export interface Collector {
@@ -18,6 +22,8 @@ export interface Collector {
   store: Store;
   gateway: AgentGateway;
   pipeline: IngestPipeline;
+  /** Dashboard live updates (bus + browser sockets). */
+  live: LiveHub;
   log: Logger;
   /** Stop accepting, commit what is queued, close sockets and the database. */
   close(): Promise<void>;
@@ -28,8 +34,21 @@ export async function startCollector(config: ServerConfig, options: { log?: Logg
   const store = options.store ?? (await openSqliteStore(config.dataDir, { synchronous: config.sqliteSync, busyTimeoutMs: config.busyTimeoutMs }));
   const pipeline = new IngestPipeline(store, config, log.child({ module: 'ingest' }));
   const gateway = new AgentGateway(store, pipeline, config, log.child({ module: 'gateway' }));
-  const app = buildHttpApp(store, config, log, gateway);
+  // Live dashboard: events after commit and on agent presence; its socket shares the upgrade dispatch.
+  const live = new LiveHub(store, log.child({ module: 'live' }));
+  pipeline.onStored = (identity, item, outcome) => publishStored(live.bus, identity, item, outcome);
+  const presence = new PresenceSweep(store, live.bus, config, (id) => gateway.isConnected(id), log.child({ module: 'presence' }));
+  // Online at connect; offline when the last-seen time crosses the online limit (the sweep).
+  gateway.onPresence = (identity, online) => {
+    if (online) presence.connected(identity);
+  };
+  gateway.upgradeRoutes.set(LIVE_PATH, (req, socket, head) => live.handleUpgrade(req, socket, head));
+  const snapshots = new PostureSnapshots(store, log.child({ module: 'trend' }));
+  const app = buildHttpApp(store, config, log, gateway, live);
   gateway.attach(app.server);
+  await live.start();
+  snapshots.start();
+  presence.start();
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
@@ -47,9 +66,13 @@ export async function startCollector(config: ServerConfig, options: { log?: Logg
     store,
     gateway,
     pipeline,
+    live,
     log,
     close() {
       closing ??= (async () => {
+        snapshots.stop();
+        presence.stop();
+        await live.close();
         await gateway.close();
         await pipeline.close();
         await app.close();

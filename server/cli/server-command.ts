@@ -15,7 +15,8 @@ Commands:
   agency add NAME [--parent P]     Create an agency (or a component of one).
   agency list                      List agencies.
   token create --agency NAME       Print a one-time enrollment token (--expires 7d, --uses N).
-  user add NAME --role admin       Create an API user and print its bearer token.
+  user add NAME --role ROLE        Create an API user (admin, soc, agency-viewer --agency A); print its token.
+  user revoke NAME                 Revoke an API user's token at once.
   agent list                       List enrolled agents with delivery completeness.
   agent revoke ID                  Revoke an agent and close its live connection.
   waiver add|list|update|remove|audit

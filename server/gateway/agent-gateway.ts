@@ -30,6 +30,10 @@ export class AgentGateway {
   private stopping = false;
   /** Upgrades refused, by error code (tests and metrics). */
   readonly refused = new Map<string, number>();
+  /** Other WebSocket endpoints on the same HTTP server, by path (the dashboard's live feed). */
+  readonly upgradeRoutes = new Map<string, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
+  /** Called when an agent connects (true) or its connection ends (false); heartbeat misses end it. */
+  onPresence: (identity: AgentIdentity, online: boolean) => void = () => {};
 
   constructor(
     private readonly store: Store,
@@ -65,6 +69,11 @@ export class AgentGateway {
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const path = (req.url ?? '').split('?')[0];
+    const other = this.stopping ? undefined : this.upgradeRoutes.get(path ?? '');
+    if (other) {
+      other(req, socket, head);
+      return;
+    }
     if (path !== AGENT_WS_PATH || this.stopping) {
       refuseUpgrade(socket, this.stopping ? 503 : 404, 'ERR_NOT_FOUND', this.stopping ? 'the collector is shutting down' : `no WebSocket at ${path}`);
       return;
@@ -89,6 +98,7 @@ export class AgentGateway {
     const previous = this.connections.get(identity.agentId);
     if (previous) previous.fail('ERR_PROTOCOL_SUPERSEDED', 'a newer connection of this agent replaced this one');
     this.connections.set(identity.agentId, conn);
+    if (!previous) this.onPresence(identity, true);
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (conn.closed) return;
       conn.touch();
@@ -111,7 +121,10 @@ export class AgentGateway {
     ws.on('close', (code) => {
       conn.closed = true;
       this.inbox.forget(conn);
-      if (this.connections.get(identity.agentId) === conn) this.connections.delete(identity.agentId);
+      if (this.connections.get(identity.agentId) === conn) {
+        this.connections.delete(identity.agentId);
+        if (!this.stopping) this.onPresence(identity, false);
+      }
       this.log.debug({ agentId: identity.agentId, code }, 'agent disconnected');
     });
   }

@@ -11,8 +11,11 @@ import { makeErrorHandler } from './reply-error.js';
 import { agentRoutes } from './routes/agent-routes.js';
 import { apiRoutes, type Liveness } from './routes/api-routes.js';
 import { evidenceRoutes } from './routes/evidence-routes.js';
+import { dashboardRoutes } from './routes/dashboard-routes.js';
+import { staticRoutes } from './routes/static-routes.js';
+import type { LiveHub } from '../live/live-hub.js';
 
-export function buildHttpApp(store: Store, config: ServerConfig, log: Logger, live: Liveness): FastifyInstance {
+export function buildHttpApp(store: Store, config: ServerConfig, log: Logger, live: Liveness, hub?: LiveHub): FastifyInstance {
   const app = fastify({
     loggerInstance: log.child({ module: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -28,5 +31,8 @@ export function buildHttpApp(store: Store, config: ServerConfig, log: Logger, li
   agentRoutes(app, store, config, log);
   apiRoutes(app, store, config, live);
   evidenceRoutes(app, store);
+  // The dashboard: static page (no auth) and its API routes and live tickets (bearer).
+  staticRoutes(app, config);
+  if (hub) dashboardRoutes(app, store, config, hub);
   return app;
 }

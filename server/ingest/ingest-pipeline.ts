@@ -41,6 +41,8 @@ export class IngestPipeline {
   private idleWaiters: Array<() => void> = [];
   /** Called when the pipeline drains below its high-water mark (the inbox resumes parsing). */
   onDrain: () => void = () => {};
+  /** Called for each frame after it is committed and acknowledged (live updates; must be cheap and never throw). */
+  onStored: (identity: AgentConnection['identity'], item: IngestFrame, outcome: IngestOutcome) => void = () => {};
   readonly stats: PipelineStats = { framesStored: 0, framesDuplicate: 0, resultsStored: 0, batches: 0, failures: 0 };
 
   constructor(
@@ -151,6 +153,13 @@ export class IngestPipeline {
       if (item.frame.type === 'results') this.stats.resultsStored += item.frame.results.length;
     } else this.stats.framesDuplicate++;
     conn.send({ v: PROTOCOL_VERSION, type: 'ack', seq: item.frame.seq, status: outcome.status });
+    if (outcome.status === 'stored') {
+      try {
+        this.onStored(conn.identity, item, outcome);
+      } catch (err) {
+        this.log.warn({ err }, 'live update hook failed');
+      }
+    }
     if (outcome.digestMismatch) {
       conn.log.info({ agentId: conn.agentId, seq: item.frame.seq }, 'digest mismatch; asking for a full resend');
       conn.send({ v: PROTOCOL_VERSION, type: 'resync', reason: 'digest-mismatch' });

@@ -195,6 +195,79 @@ export interface StatusChange {
 
 export interface FindingsFilter {
   state: 'open' | 'overdue' | 'resolved' | 'all';
+  /** Dashboard filters (docs/dashboard.md); absent means no filter. */
+  severity?: Severity;
+  /** Rules that cite this directive. */
+  directive?: string;
+  /** Substring of the hostname or rule id. */
+  q?: string;
+  /** Agencies to include (an agency and its components); default: only the agency itself. */
+  agencyIds?: number[];
+}
+
+/** Server-side filters of the host list (dashboard). */
+export interface HostFilter {
+  /** Substring of the hostname (case-insensitive). */
+  q?: string;
+  /** online: not revoked and seen at or after `onlineSince`; offline: the others. */
+  status?: 'online' | 'offline';
+  onlineSince?: string;
+  /** Agencies to include (an agency and its components); default: only the agency itself. */
+  agencyIds?: number[];
+}
+
+/** Server-side filters of a host's results (dashboard). */
+export interface ResultFilter {
+  status?: CheckStatus;
+  severity?: Severity;
+  /** Rules that cite this directive. */
+  directive?: string;
+  /** Substring of the rule id or title. */
+  q?: string;
+}
+
+/** One agency in the tree (cheap: no counts). */
+export interface AgencyNode {
+  id: number;
+  name: string;
+  parentId: number | null;
+  parentName: string | null;
+}
+
+/** Per-agency figures of the federal overview, for one agency alone (roll-up happens above the store). */
+export interface AgencyFigures {
+  agencyId: number;
+  /** Severity-weighted passing verdicts and applicable verdicts (score = 100 * won / possible). */
+  won: number;
+  possible: number;
+  hosts: number;
+  online: number;
+  openFindings: number;
+  overdueFindings: number;
+}
+
+/** One day of one agency's own posture (won/possible, so components roll up by summing). */
+export interface DailyPosture {
+  agencyId: number;
+  day: string;
+  won: number;
+  possible: number;
+}
+
+export interface RuleHost {
+  agentId: string;
+  hostname: string;
+  agency: string;
+  status: CheckStatus;
+  /** When the host entered this status (the result's last status change). */
+  since: string;
+}
+
+export interface RuleInfo {
+  ruleId: string;
+  title: string;
+  severity: Severity;
+  remediation: string | null;
 }
 
 /** The persistence contract. Implementations: SqliteStore (default); PostgreSQL later. */
@@ -241,4 +314,23 @@ export interface Store {
   hostResults(agentId: string, page: Page, status?: CheckStatus): Promise<Paged<StoredResult>>;
   hostHistory(agentId: string, page: Page): Promise<Paged<StatusChange>>;
   listFindings(agencyId: number, now: string, filter: FindingsFilter, page: Page): Promise<Paged<Finding>>;
+
+  // dashboard (server/store/sqlite/dashboard-queries.ts)
+  /** Every agency with its parent, no counts (scope checks run this per request). */
+  agencyTree(): Promise<AgencyNode[]>;
+  listHostsFiltered(agencyId: number, filter: HostFilter, page: Page): Promise<Paged<HostSummary & { agency: string }>>;
+  hostResultsFiltered(agentId: string, filter: ResultFilter, page: Page): Promise<Paged<StoredResult>>;
+  /** Posture of an agency rolled up with the given agencies (its components). */
+  postureRollup(agencyId: number, agencyIds: number[], now: string, dueSoonDays: number): Promise<Posture>;
+  /** Figures of each agency alone (not rolled up). */
+  agencyFigures(now: string, onlineSince: string): Promise<AgencyFigures[]>;
+  /** Record today's own posture of every agency (upsert; cheap: reads the counters). */
+  snapshotDailyPosture(day: string): Promise<void>;
+  dailyPosture(fromDay: string): Promise<DailyPosture[]>;
+  /** Hosts of the given agencies (all when null) with this rule in this status, longest-standing first; null when no such host could ever be shown (unknown rule). */
+  ruleHosts(ruleId: string, agencyIds: number[] | null, status: CheckStatus, page: Page): Promise<{ rule: RuleInfo; page: Paged<RuleHost> } | null>;
+  /** Revoke an API user's token at once; false when no such user. */
+  revokeUser(name: string, now: string): Promise<boolean>;
+  /** Non-revoked agents last seen in [from, to): the offline sweep publishes these as they go silent. */
+  agentsLastSeenBetween(from: string, to: string): Promise<Array<{ agentId: string; agencyId: number; agency: string; hostname: string }>>;
 }

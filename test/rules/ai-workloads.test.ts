@@ -63,6 +63,7 @@ const EXPECTED: Record<string, { fail: Host[]; pass: Host[] }> = {
   'ai.torchserve.token-auth': { fail: ['inference-exposed'], pass: ['inference-locked'] },
   'ai.torchserve.model-api-restricted': { fail: ['inference-exposed'], pass: ['inference-locked'] },
   'ai.torchserve.version-patched': { fail: ['inference-exposed'], pass: ['inference-locked'] },
+  'ai.torchserve.supported-release': { fail: ['inference-exposed'], pass: ['inference-locked'] },
   'ai.tensorboard.bind-loopback': { fail: ['notebooks-exposed'], pass: ['notebooks-locked'] },
   'ai.kubectl-port-forward.loopback-only': { fail: ['notebooks-exposed'], pass: ['notebooks-locked'] },
   'ai.streamlit.bind-and-protections': { fail: ['apps-exposed'], pass: ['apps-locked'] },

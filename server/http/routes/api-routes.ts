@@ -8,9 +8,12 @@ import { z } from 'zod';
 import { AppError } from '../../../shared/errors.js';
 import { CheckStatusSchema } from '../../../shared/result.js';
 import type { ServerConfig } from '../../config.js';
-import type { Agency, Agent, HostSummary, Store } from '../../store/store.js';
-import { assertAdmin, assertCanRead, bearerAuth, requireUser } from '../bearer-auth.js';
+import type { Agency, AgencyNode, Agent, HostSummary, Store } from '../../store/store.js';
+import { assertAdmin, bearerAuth, requireUser } from '../bearer-auth.js';
 import { PageQuerySchema, pageOf, parseWith } from '../request-parsing.js';
+import { scopeOf, visibleAgency, visibleHost } from '../../auth/request-scope.js';
+import { SeveritySchema } from '../../../shared/rule-pack.js';
+import { componentFigures, onlineSince } from './dashboard-routes.js';
 
 export interface Liveness {
   isConnected(agentId: string): boolean;
@@ -29,21 +32,22 @@ export function apiRoutes(app: FastifyInstance, store: Store, config: ServerConf
   };
   const withOnline = (h: HostSummary) => ({ ...h, online: online(h) });
 
-  async function agencyFor(req: { params: unknown; user: unknown }): Promise<Agency> {
+  // Scope (server/auth/scope.ts): a viewer reads its agency and its components; an agency or
+  // host outside the caller's scope answers exactly like one that does not exist.
+  async function agencyFor(req: { params: unknown; user: unknown }): Promise<Agency & { ids: number[]; tree: AgencyNode[] }> {
     const { agency } = parseWith(AgencyParams, req.params, 'path');
-    const found = await store.findAgency(agency);
-    if (!found) throw new AppError('ERR_AGENCY_NOT_FOUND', `agency "${agency}" does not exist`);
-    assertCanRead(requireUser(req as never), found);
-    return found;
+    const found = await visibleAgency(store, requireUser(req as never), agency);
+    // A component's viewer does not learn the parent's name.
+    const parentName = found.agency.parentId !== null && found.scope.canSee(found.agency.parentId) ? found.agency.parentName : null;
+    return { ...found.agency, parentName, ids: found.ids, tree: found.tree };
   }
 
   async function hostFor(req: { params: unknown }): Promise<Agent> {
     const { host } = parseWith(HostParams, req.params, 'path');
-    const agent = await store.findHost(host);
-    if (!agent) throw new AppError('ERR_NOT_FOUND', `host "${host}" does not exist`);
-    assertCanRead(requireUser(req as never), { id: agent.agencyId, name: agent.agencyName });
-    return agent;
+    return visibleHost(store, requireUser(req as never), host);
   }
+
+  const Text = z.string().trim().max(200).optional();
 
   app.register(async (api) => {
     api.decorateRequest('user', null);
@@ -52,27 +56,44 @@ export function apiRoutes(app: FastifyInstance, store: Store, config: ServerConf
     api.get('/api/v1/agencies', async (req) => {
       const user = requireUser(req);
       const all = await store.listAgencies();
-      const visible = user.role === 'agency-viewer' ? all.filter((a) => a.id === user.agencyId) : all;
-      return { items: visible.map((a) => ({ id: a.id, name: a.name, parent: a.parentName, hosts: a.hostCount, createdAt: a.createdAt })) };
+      const { scope } = await scopeOf(store, user);
+      const visible = all.filter((a) => scope.canSee(a.id));
+      return {
+        items: visible.map((a) => ({ id: a.id, name: a.name, parent: a.parentId !== null && scope.canSee(a.parentId) ? a.parentName : null, hosts: a.hostCount, createdAt: a.createdAt })),
+      };
     });
 
     api.get('/api/v1/agencies/:agency/posture', async (req) => {
       const agency = await agencyFor(req);
       const { dueSoonDays } = parseWith(z.object({ dueSoonDays: z.coerce.number().int().min(1).max(365).default(config.dueSoonDays) }), req.query, 'query');
-      return store.posture(agency.id, new Date().toISOString(), dueSoonDays);
+      const now = new Date().toISOString();
+      // Rolled up over the agency's components (docs/dashboard.md); online counted like the host list.
+      const posture = agency.ids.length > 1 ? await store.postureRollup(agency.id, agency.ids, now, dueSoonDays) : await store.posture(agency.id, now, dueSoonDays);
+      const online = (await store.listHostsFiltered(agency.id, { agencyIds: agency.ids, status: 'online', onlineSince: onlineSince(config) }, { limit: 1, offset: 0 })).total;
+      const components = await componentFigures(store, config, agency.tree, agency.id);
+      return { ...posture, agency: { ...posture.agency, parentName: agency.parentName }, hosts: { ...posture.hosts, online }, components };
     });
 
     api.get('/api/v1/agencies/:agency/hosts', async (req) => {
       const agency = await agencyFor(req);
-      const page = pageOf(parseWith(PageQuerySchema, req.query, 'query'));
-      const hosts = await store.listHosts(agency.id, new Date().toISOString(), page);
+      const q = parseWith(PageQuerySchema.extend({ q: Text, status: z.enum(['online', 'offline']).optional() }), req.query, 'query');
+      const hosts = await store.listHostsFiltered(agency.id, { agencyIds: agency.ids, q: q.q || undefined, status: q.status, onlineSince: onlineSince(config) }, pageOf(q));
       return { ...hosts, items: hosts.items.map(withOnline) };
     });
 
     api.get('/api/v1/agencies/:agency/findings', async (req) => {
       const agency = await agencyFor(req);
-      const q = parseWith(PageQuerySchema.extend({ state: z.enum(['open', 'overdue', 'resolved', 'all']).default('open') }), req.query, 'query');
-      return store.listFindings(agency.id, new Date().toISOString(), { state: q.state }, pageOf(q));
+      const q = parseWith(
+        PageQuerySchema.extend({ state: z.enum(['open', 'overdue', 'resolved', 'all']).default('open'), severity: SeveritySchema.optional(), directive: Text, q: Text }),
+        req.query,
+        'query',
+      );
+      return store.listFindings(
+        agency.id,
+        new Date().toISOString(),
+        { state: q.state, severity: q.severity, directive: q.directive || undefined, q: q.q || undefined, agencyIds: agency.ids.length > 1 ? agency.ids : undefined },
+        pageOf(q),
+      );
     });
 
     api.get('/api/v1/hosts/:host', async (req) => {
@@ -83,9 +104,10 @@ export function apiRoutes(app: FastifyInstance, store: Store, config: ServerConf
 
     api.get('/api/v1/hosts/:host/results', async (req) => {
       const agent = await hostFor(req);
-      const q = parseWith(PageQuerySchema.extend({ status: CheckStatusSchema.optional() }), req.query, 'query');
+      const q = parseWith(PageQuerySchema.extend({ status: CheckStatusSchema.optional(), severity: SeveritySchema.optional(), directive: Text, q: Text }), req.query, 'query');
       const detail = await store.hostDetail(agent.id);
-      const results = await store.hostResults(agent.id, pageOf(q), q.status);
+      // Failures first, then errors, passes, not-applicable; by severity, then rule id.
+      const results = await store.hostResultsFiltered(agent.id, { status: q.status, severity: q.severity, directive: q.directive || undefined, q: q.q || undefined }, pageOf(q));
       return { host: withOnline(detail.host), gaps: detail.gaps, ...results };
     });
 

@@ -5,6 +5,7 @@
 import type { Database } from 'better-sqlite3';
 import { AppError } from '../../../shared/errors.js';
 import { WAIVERS_MIGRATION } from './migration-waivers.js';
+import { DASHBOARD_MIGRATION } from './migration-dashboard.js';
 
 export interface Migration {
   version: number;
@@ -162,6 +163,7 @@ CREATE TABLE agency_rule_counts (
 `,
   },
   WAIVERS_MIGRATION,
+  DASHBOARD_MIGRATION,
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

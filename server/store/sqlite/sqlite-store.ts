@@ -12,9 +12,11 @@ import type {
   Agent,
   EnrollInput,
   FindingsFilter,
+  HostFilter,
   IngestFrame,
   IngestOutcome,
   Page,
+  ResultFilter,
   Role,
   Store,
   User,
@@ -22,6 +24,7 @@ import type {
 import { SqliteIngest } from './ingest.js';
 import { migrate } from './migrations.js';
 import { openDatabase, type OpenOptions } from './open-database.js';
+import * as dq from './dashboard-queries.js';
 import * as q from './posture-queries.js';
 import { AGENCY_SELECT, AGENT_SELECT, toAgency, toAgent, toUser, type AgencyRow, type AgentRow, type UserRow } from './rows.js';
 
@@ -269,7 +272,50 @@ export class SqliteStore implements Store {
   }
 
   async listFindings(agencyId: number, now: string, filter: FindingsFilter, page: Page) {
+    if (filter.severity || filter.directive || filter.q || filter.agencyIds) return dq.listFindingsFiltered(this.db, agencyId, now, filter, page);
     return q.listFindings(this.db, agencyId, now, filter, page);
+  }
+
+  // --- dashboard (dashboard-queries.ts) -------------------------------------------------------
+
+  async agencyTree() {
+    return dq.agencyTree(this.db);
+  }
+
+  async listHostsFiltered(agencyId: number, filter: HostFilter, page: Page) {
+    return dq.listHostsFiltered(this.db, agencyId, filter, page);
+  }
+
+  async hostResultsFiltered(agentId: string, filter: ResultFilter, page: Page) {
+    return dq.hostResultsFiltered(this.db, agentId, filter, page);
+  }
+
+  async postureRollup(agencyId: number, agencyIds: number[], now: string, dueSoonDays: number) {
+    return dq.postureRollup(this.db, agencyId, agencyIds, now, dueSoonDays);
+  }
+
+  async agencyFigures(now: string, onlineSince: string) {
+    return dq.agencyFigures(this.db, now, onlineSince);
+  }
+
+  async snapshotDailyPosture(day: string) {
+    dq.snapshotDailyPosture(this.db, day);
+  }
+
+  async dailyPosture(fromDay: string) {
+    return dq.dailyPosture(this.db, fromDay);
+  }
+
+  async ruleHosts(ruleId: string, agencyIds: number[] | null, status: CheckStatus, page: Page) {
+    return dq.ruleHosts(this.db, ruleId, agencyIds, status, page);
+  }
+
+  async revokeUser(name: string, now: string) {
+    return dq.revokeUser(this.db, name, now);
+  }
+
+  async agentsLastSeenBetween(from: string, to: string) {
+    return dq.agentsLastSeenBetween(this.db, from, to);
   }
 }
 
