@@ -29,13 +29,13 @@ export const ServerConfigSchema = z.strictObject({
   heartbeatSeconds: int(1, 3600).default(PROTOCOL_DEFAULTS.heartbeatSeconds),
   challengeSeconds: int(5, 3600).default(PROTOCOL_DEFAULTS.challengeSeconds),
   /** Results per ingest transaction (bounds how long one commit holds the event loop). */
-  batchMaxResults: int(1, 100_000).default(4000),
+  batchMaxResults: int(1, 100_000).default(1000),
   /** Longest a frame waits for its batch to fill before it is committed. */
   flushMs: int(0, 1000).default(10),
   /** Parsed frames waiting for a commit before the collector stops reading sockets. */
-  maxPendingResults: int(100, 10_000_000).default(40_000),
+  maxPendingResults: int(100, 10_000_000).default(8000),
   /** Raw bytes queued before parsing, after which sockets are paused. */
-  inboxHighWaterBytes: int(64 * 1024, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
+  inboxHighWaterBytes: int(64 * 1024, 1024 * 1024 * 1024).default(8 * 1024 * 1024),
   /** How often last_seen is written (batched for all connected agents). */
   lastSeenFlushSeconds: int(1, 3600).default(5),
   /** How often revocations made by another process (the CLI) are picked up. */

@@ -31,7 +31,7 @@ export interface Collector {
 
 export async function startCollector(config: ServerConfig, options: { log?: Logger; store?: Store } = {}): Promise<Collector> {
   const log = (options.log ?? createLogger({ level: config.logLevel, name: 'rampart-server' })).child({ module: 'collector' });
-  const store = options.store ?? (await openSqliteStore(config.dataDir, { synchronous: config.sqliteSync, busyTimeoutMs: config.busyTimeoutMs }));
+  const store = options.store ?? (await openSqliteStore(config.dataDir, { synchronous: config.sqliteSync, busyTimeoutMs: config.busyTimeoutMs, backgroundCheckpoints: true }));
   const pipeline = new IngestPipeline(store, config, log.child({ module: 'ingest' }));
   const gateway = new AgentGateway(store, pipeline, config, log.child({ module: 'gateway' }));
   // Live dashboard: events after commit and on agent presence; its socket shares the upgrade dispatch.

@@ -17,13 +17,19 @@ interface Raw {
 
 /** Longest one parsing slice may run before yielding to I/O and timers. */
 const SLICE_MS = 4;
+/**
+ * Paused sockets resumed per step, oldest first: resuming thousands at once would let each
+ * deliver a read buffer in the same tick (a burst of tens of MB).
+ */
+const RESUME_BATCH = 64;
 
 export class FrameInbox {
   private queue: Raw[] = [];
   private head = 0;
   private bytes = 0;
   private scheduled = false;
-  private readonly paused = new Set<AgentConnection>();
+  private paused: AgentConnection[] = [];
+  private resumeScheduled = false;
 
   constructor(
     private readonly ctx: HandlerContext,
@@ -52,20 +58,31 @@ export class FrameInbox {
     if (conn.paused || conn.closed) return;
     conn.paused = true;
     conn.ws.pause();
-    this.paused.add(conn);
+    this.paused.push(conn);
   }
 
   private maybeResume(): void {
-    if (this.paused.size === 0 || this.bytes > this.highWaterBytes / 2 || this.ctx.pipeline.full) return;
-    for (const conn of this.paused) {
+    if (this.paused.length === 0 || this.bytes > this.highWaterBytes / 2 || this.ctx.pipeline.full) return;
+    const batch = this.paused.splice(0, RESUME_BATCH);
+    for (const conn of batch) {
       conn.paused = false;
       if (!conn.closed) conn.ws.resume();
     }
-    this.paused.clear();
+    // Sockets resumed with nothing to read never trigger a drain; keep resuming the rest.
+    if (this.paused.length > 0 && !this.resumeScheduled) {
+      this.resumeScheduled = true;
+      setImmediate(() => {
+        this.resumeScheduled = false;
+        this.maybeResume();
+      });
+    }
   }
 
   forget(conn: AgentConnection): void {
-    this.paused.delete(conn);
+    if (conn.paused) {
+      conn.paused = false;
+      this.paused = this.paused.filter((c) => c !== conn);
+    }
   }
 
   private schedule(): void {

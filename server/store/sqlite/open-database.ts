@@ -14,6 +14,8 @@ export interface OpenOptions {
   busyTimeoutMs?: number;
   /** FULL fsyncs the WAL on every commit (survives power loss); NORMAL survives process crashes. */
   synchronous?: 'NORMAL' | 'FULL';
+  /** Long-running collector: checkpoint the WAL in a worker thread instead of on commit. */
+  backgroundCheckpoints?: boolean;
 }
 
 export function openDatabase(dataDir: string, options: OpenOptions = {}): Database {

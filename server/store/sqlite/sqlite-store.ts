@@ -24,6 +24,7 @@ import type {
 import { SqliteIngest } from './ingest.js';
 import { migrate } from './migrations.js';
 import { openDatabase, type OpenOptions } from './open-database.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 import * as dq from './dashboard-queries.js';
 import * as q from './posture-queries.js';
 import { AGENCY_SELECT, AGENT_SELECT, toAgency, toAgent, toUser, type AgencyRow, type AgentRow, type UserRow } from './rows.js';
@@ -37,16 +38,26 @@ export class SqliteStore implements Store {
   readonly db: Database;
   private ingestor: SqliteIngest | null = null;
   private challengesIssued = 0;
+  private checkpointer: WalCheckpointer | null = null;
 
-  constructor(dataDir: string, options: OpenOptions = {}) {
+  constructor(
+    private readonly dataDir: string,
+    private readonly options: OpenOptions = {},
+  ) {
     this.db = openDatabase(dataDir, options);
   }
 
   async migrate(): Promise<number> {
-    return migrate(this.db);
+    const version = migrate(this.db);
+    if (this.options.backgroundCheckpoints && !this.checkpointer) this.checkpointer = new WalCheckpointer(this.db, this.dataDir);
+    return version;
   }
 
   async close(): Promise<void> {
+    if (this.checkpointer) {
+      await this.checkpointer.stop();
+      this.checkpointer = null;
+    }
     if (this.db.open) this.db.close();
   }
 
