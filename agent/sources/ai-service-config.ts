@@ -135,8 +135,10 @@ const jupyter: Reader = async (ctx, s, out) => {
   let tls = true;
   let tokenDisabled = false;
   let passwordSet = false;
+  let servers = 0;
   for (const p of s.processes) {
     if (!/jupyter|notebook|ipykernel/.test(p.cmdline.join(' ')) || /ipykernel_launcher/.test(p.cmdline.join(' '))) continue;
+    servers++;
     const home = await homeOf(ctx, p.uid);
     // Config files, lowest precedence first: system, then user.
     const dirs = ['/usr/local/etc/jupyter', '/etc/jupyter', ...(p.env?.JUPYTER_CONFIG_DIR ? [p.env.JUPYTER_CONFIG_DIR] : home ? [`${home}/.jupyter`] : [])];
@@ -190,7 +192,8 @@ const jupyter: Reader = async (ctx, s, out) => {
     if (pwSet) passwordSet = true;
     if (tokenEmpty && !pwSet) anyNoAuth = true;
     if (!tokenEmpty && token === undefined && runtime === undefined && unparsed.size > 0) allKnownAuth = false;
-    if (truthy(trait('disable_check_xsrf') === true ? true : String(trait('disable_check_xsrf') ?? '')) === true) xsrfDisabled = true;
+    const xsrf = trait('disable_check_xsrf');
+    if (xsrf === true || (typeof xsrf === 'string' && truthy(xsrf) === true)) xsrfDisabled = true;
     const origin = trait('allow_origin');
     const originPat = trait('allow_origin_pat');
     if (origin === '*' || (typeof originPat === 'string' && /^\.?\*?$|^\.\*$/.test(originPat) && originPat !== '')) corsWildcard = true;
@@ -200,7 +203,8 @@ const jupyter: Reader = async (ctx, s, out) => {
     const secure = runtime?.secure ?? (typeof cert === 'string' && cert !== '');
     if (!secure) tls = false;
   }
-  out.authEnabled = anyNoAuth ? false : allKnownAuth ? true : null;
+  out.authEnabled = servers === 0 ? null : anyNoAuth ? false : allKnownAuth ? true : null;
+  if (servers === 0) tls = false;
   out.settings.tokenDisabled = tokenDisabled;
   out.settings.passwordSet = passwordSet;
   out.settings.xsrfDisabled = xsrfDisabled;
@@ -569,6 +573,9 @@ export function readServiceConfig(ctx: ScanContext, s: AiServiceState): Promise<
     const out: ServiceConfig = { authEnabled: null, settings: {}, evidence: [], sources: [] };
     const reader = READERS[s.signature.id];
     if (reader) await reader(ctx, s, out);
+    // Installed but not running: whether clients would have to authenticate is not known,
+    // except for products that have no authentication at all.
+    if (s.processes.length === 0 && s.signature.builtinAuth !== 'none') out.authEnabled = null;
     out.sources = [...new Set(out.sources)];
     return out;
   });

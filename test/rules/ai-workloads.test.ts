@@ -235,6 +235,13 @@ describe('tailoring', () => {
   });
 });
 
+describe('docs/ai-workloads.md', () => {
+  it('has a section for every rule of the pack', () => {
+    const doc = readFileSync(path.join(REPO_ROOT, 'docs/ai-workloads.md'), 'utf8');
+    for (const r of packs[0]!.rules) expect(doc, r.rule.id).toContain(`#### \`${r.rule.id}\``);
+  });
+});
+
 describe('evidence', () => {
   it('never carries a secret value from the fixtures, only key names and paths', () => {
     const secrets = [
