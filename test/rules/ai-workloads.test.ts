@@ -242,6 +242,25 @@ describe('docs/ai-workloads.md', () => {
   });
 });
 
+describe('an offline root (an image without /proc)', () => {
+  it('still finds installed versions but leaves runtime rules not-applicable', async () => {
+    const { cpSync } = await import('node:fs');
+    const { offlineRootHost } = await import('../../agent/host/fs-host.js');
+    const src = buildAiHost('inference-exposed');
+    const dst = tmp('rampart-ai-offline-');
+    cpSync(src, dst, { recursive: true, verbatimSymlinks: true, filter: (p) => !p.startsWith(path.join(src, 'proc')) && !p.startsWith(path.join(src, '.rampart-exec')) });
+    const report = await runScan({ host: offlineRootHost(dst), packs, now: NOW });
+    expect(result(report, 'ai.vllm.version-patched').status).toBe('fail');
+    expect(result(report, 'ai.torchserve.version-patched').status).toBe('fail');
+    expect(result(report, 'ai.nvidia-container-toolkit.version-patched').status).toBe('fail');
+    expect(result(report, 'ai.models.store-not-world-writable').status).toBe('fail');
+    for (const id of ['ai.ollama.bind-loopback', 'ai.vllm.bind-and-key', 'ai.torchserve.management-loopback', 'ai.triton.endpoints-scoped']) {
+      expect(result(report, id).status, id).toBe('not-applicable');
+    }
+    expect(report.inventory?.ai?.services.find((x) => x.id === 'vllm')).toMatchObject({ installed: true, running: null });
+  });
+});
+
 describe('evidence', () => {
   it('never carries a secret value from the fixtures, only key names and paths', () => {
     const secrets = [
