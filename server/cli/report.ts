@@ -6,9 +6,10 @@ import { writeFile } from 'node:fs/promises';
 import { AppError, isAppError } from '../../shared/errors.js';
 import { EXIT, parse, reportError } from '../../agent/cli/args.js';
 import { sqliteAgencyEvidence } from '../store/sqlite/evidence-query.js';
+import { parseDate } from './waiver.js';
 import { DATA_DIR_HELP, DATA_DIR_OPTION, HELP_OPTION, configFor, withStore, type ServerCommandIO } from './cli-io.js';
 
-export const REPORT_HELP = `Usage: rampart report --agency A [--host H]... [--format oscal|csv|html|json] [--output FILE]
+export const REPORT_HELP = `Usage: rampart report --agency A [--host H]... [--format oscal|csv|html|json] [--as-of DATE] [--output FILE]
 
 Evidence for an agency from the collector's data: every host's current result of every rule, with
 its evidence, due dates of open findings, and the waivers that count now (docs/evidence.md).
@@ -18,6 +19,9 @@ Options:
   --host H              Only this host (agent id or hostname); repeatable. Default: every enrolled host.
   --format FORMAT       oscal (OSCAL 1.1.2 assessment results, default), csv (findings), html
                         (printable report) or json (the evidence model itself).
+  --as-of DATE          Rebuild the evidence as it stood at a past date (YYYY-MM-DD is UTC midnight, or
+                        RFC 3339): statuses from the history, findings and waivers of that time. Only the
+                        latest scan's probe evidence is kept, so older results carry their status alone.
   --all                 CSV: one row per result, not only the findings.
   --validate            OSCAL: check the document against the OSCAL schema before writing it.
   --output FILE         Write to FILE instead of standard output.
@@ -52,6 +56,7 @@ export async function reportCommand(argv: string[], io: ServerCommandIO): Promis
     all: { type: 'boolean', default: false },
     validate: { type: 'boolean', default: false },
     output: { type: 'string' },
+    'as-of': { type: 'string' },
   }, true);
   if (values.help) {
     io.stdout.write(REPORT_HELP);
@@ -65,7 +70,10 @@ export async function reportCommand(argv: string[], io: ServerCommandIO): Promis
 
   const config = configFor(values, io.env);
   const now = new Date().toISOString();
-  const model = await withStore(config, (s) => sqliteAgencyEvidence(s.db, { agency: values.agency!, ...(values.host ? { hosts: values.host } : {}), now }));
+  const asOf = values['as-of'] === undefined ? undefined : parseDate(values['as-of'], '--as-of');
+  const model = await withStore(config, (s) =>
+    sqliteAgencyEvidence(s.db, { agency: values.agency!, ...(values.host ? { hosts: values.host } : {}), now, ...(asOf ? { asOf } : {}) }),
+  );
   let text: string;
   if (format === 'json') text = JSON.stringify(model, null, 2) + '\n';
   else if (format === 'csv') text = (await import('../../shared/reports/csv.js')).findingsCsv(model, { all: values.all });

@@ -73,6 +73,10 @@ describe('evidence and waiver API', () => {
     expect(JSON.parse(bad.text).error.code).toBe('ERR_API_INVALID_REQUEST');
     expect((await call('GET', '/api/v1/agencies/dhs/evidence?host=nobody', admin)).status).toBe(404);
     expect((await call('GET', '/api/v1/agencies/nasa/evidence', admin)).status).toBe(404);
+    expect((await call('GET', '/api/v1/agencies/dhs/evidence?asOf=2999-01-01T00:00:00Z', admin)).status).toBe(400);
+    const past = await call('GET', `/api/v1/agencies/dhs/evidence?format=json&asOf=${encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString())}`, admin);
+    expect(past.status).toBe(200);
+    expect(JSON.parse(past.text).results).toEqual([]);
   });
 
   it('lets an admin add, change and remove a waiver, with the API user in the audit log; readers only list', async () => {

@@ -96,8 +96,84 @@ describe('collector evidence', () => {
     expect(html.out).toContain('W-1');
     const json = JSON.parse((await run('--agency', 'dhs', '--host', 'web-1', '--format', 'json')).out);
     expect(json.schema).toBe('rampart.evidence/1');
+    const asOf = JSON.parse((await run('--agency', 'dhs', '--format', 'json', '--as-of', '2026-11-03')).out);
+    expect(asOf.assessment.generatedAt).toBe('2026-11-03T00:00:00.000Z');
+    expect(asOf.results).toHaveLength(6);
+    expect((await run('--agency', 'dhs', '--as-of', '2999-01-01')).code).toBe(2);
     expect((await run('--agency', 'nasa')).code).toBe(2);
     expect((await run('--agency', 'dhs', '--host', 'nobody')).code).toBe(2);
     expect((await run('--agency', 'dhs', '--format', 'xml')).code).toBe(2);
+  });
+});
+
+describe('collector evidence as of a past date', () => {
+  let asOfDir: string;
+  let s: SqliteStore;
+  let web1: string;
+
+  beforeEach(async () => {
+    asOfDir = mkdtempSync(path.join(tmpdir(), 'rampart-asof-'));
+    s = await openSqliteStore(asOfDir);
+    const agency = await s.createAgency('doe');
+    await s.createEnrollToken({ agencyName: 'doe', tokenHash: hashToken('u'), expiresAt: null, uses: 5, now: '2026-11-01T00:00:00.000Z' });
+    web1 = (await s.enrollAgent({ tokenHash: hashToken('u'), publicKey: 'k', hostname: 'web-1', agentVersion: '0.1.0', now: '2026-11-01T00:00:00.000Z' })).id;
+    const frame = (seq: number, scannedAt: string, results: ResultItem[]) => ({
+      agentId: web1,
+      agencyId: agency.id,
+      receivedAt: scannedAt,
+      frame: { v: 1 as const, type: 'results' as const, seq, scanId: `s${seq}`, scannedAt, packs: [PACK], full: false, results },
+    });
+    const clock = { clockDays: 14, clockDirective: 'BOD-23-02' };
+    await s.ingest([frame(1, '2026-11-02T00:00:00.000Z', [makeResult('linux.a.fw', 'fail', clock), makeResult('linux.b.ssh', 'pass', clock)])]);
+    await s.ingest([frame(2, '2026-11-10T00:00:00.000Z', [makeResult('linux.a.fw', 'pass', clock), makeResult('linux.b.ssh', 'fail', clock)])]);
+    await new SqliteWaivers(s.db).addWaiver(
+      { agency: 'doe', ruleId: 'linux.b.ssh', hosts: ['web-1'], justification: 'Jump host rebuild scheduled', approver: 'ciso@doe.example.gov', risk: 'low', startsAt: '2026-11-12T00:00:00.000Z', expiresAt: '2026-12-01T00:00:00.000Z' },
+      'ana',
+      '2026-11-12T00:00:00.000Z',
+    );
+    await s.enrollAgent({ tokenHash: hashToken('u'), publicKey: 'k', hostname: 'web-2', agentVersion: '0.1.0', now: '2026-11-20T00:00:00.000Z' });
+  });
+  afterEach(async () => {
+    await s.close();
+    rmSync(asOfDir, { recursive: true, force: true });
+  });
+
+  const NOW = '2026-12-10T00:00:00.000Z';
+  const at = (asOf: string) => sqliteAgencyEvidence(s.db, { agency: 'doe', now: NOW, asOf });
+  const byRule = (m: Awaited<ReturnType<typeof at>>, id: string) => m.results.find((r) => r.ruleId === id)!;
+
+  it('returns what was recorded at that time: statuses, the finding open then with its due date, and only the hosts enrolled then', async () => {
+    const before = await at('2026-11-01T12:00:00.000Z');
+    expect(before.hosts.map((h) => h.hostname)).toEqual(['web-1']);
+    expect(before.results).toEqual([]);
+
+    const early = await at('2026-11-05T00:00:00.000Z');
+    expect(early.assessment.generatedAt).toBe('2026-11-05T00:00:00.000Z');
+    expect(early.assessment.title).toMatch(/as of 2026-11-05/);
+    const fw = byRule(early, 'linux.a.fw');
+    expect(fw).toMatchObject({ status: 'fail', firstSeenAt: '2026-11-02T00:00:00.000Z', dueAt: '2026-11-16T00:00:00.000Z', collectedAt: '2026-11-02T00:00:00.000Z', evidence: [] });
+    expect(fw.observed).toMatch(/not retained/);
+    expect(byRule(early, 'linux.b.ssh').status).toBe('pass');
+    expect(validate(evidenceToOscal(early)).errors).toEqual([]);
+  });
+
+  it('counts a waiver only while it counted then: waived mid-November, failed again in December', async () => {
+    const mid = await at('2026-11-15T00:00:00.000Z');
+    expect(byRule(mid, 'linux.a.fw').status).toBe('pass');
+    const ssh = byRule(mid, 'linux.b.ssh');
+    expect(ssh.evidence.length).toBeGreaterThan(0); // the latest scan (11-10) is before this as-of: full evidence
+    expect(ssh.waiver?.id).toBe('W-1');
+    expect(verdictOf(ssh, mid.assessment.generatedAt)).toBe('waived');
+    expect(validate(evidenceToOscal(mid)).errors).toEqual([]);
+
+    const december = await at('2026-12-05T00:00:00.000Z');
+    expect(december.hosts.map((h) => h.hostname)).toEqual(['web-1', 'web-2']);
+    const late = byRule(december, 'linux.b.ssh');
+    expect(late.waiver).toBeUndefined();
+    expect(verdictOf(late, december.assessment.generatedAt)).toBe('fail');
+  });
+
+  it('refuses an as-of date in the future', async () => {
+    await expect(at('2027-01-01T00:00:00.000Z')).rejects.toMatchObject({ code: 'ERR_USAGE' });
   });
 });

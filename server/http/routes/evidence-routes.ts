@@ -24,6 +24,8 @@ const EvidenceQuery = z.object({
   /** Comma-separated agent ids or hostnames. */
   host: z.string().min(1).max(4096).optional(),
   all: z.enum(['true', 'false']).optional(),
+  /** Rebuild the evidence as it stood at this past instant (RFC 3339). */
+  asOf: z.iso.datetime({ offset: true }).optional(),
 });
 const WaiverBody = z.strictObject({
   ruleId: z.string().min(1),
@@ -68,11 +70,11 @@ export function evidenceRoutes(app: FastifyInstance, store: Store): void {
       const q = parseWith(EvidenceQuery, req.query, 'query');
       const now = new Date().toISOString();
       const hosts = q.host?.split(',').map((h) => h.trim()).filter(Boolean);
-      const model = await sqliteAgencyEvidence(sqliteDb(store), { agency: agency.name, ...(hosts?.length ? { hosts } : {}), now });
+      const model = await sqliteAgencyEvidence(sqliteDb(store), { agency: agency.name, ...(hosts?.length ? { hosts } : {}), now, ...(q.asOf ? { asOf: q.asOf } : {}) });
       const body =
         q.format === 'json' ? JSON.stringify(model) : q.format === 'csv' ? findingsCsv(model, { all: q.all === 'true' }) : q.format === 'html' ? htmlReport(model) : JSON.stringify(evidenceToOscal(model));
       const ext = q.format === 'oscal' ? 'oscal.json' : q.format;
-      const stamp = now.slice(0, 10);
+      const stamp = (q.asOf ? new Date(Date.parse(q.asOf)).toISOString() : now).slice(0, 10);
       void reply
         .header('content-type', CONTENT_TYPES[q.format])
         .header('content-disposition', `attachment; filename="rampart-${agency.name.replace(/[^A-Za-z0-9._-]/g, '_')}-${stamp}.${ext}"`)
