@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * @module Regenerate the per-rule table of docs/openscap-comparison.md: for each of the 110 SSG
- * ids, SSG's verdict on this host (test/fixtures/openscap/debian12-ssg-verdicts.json), the verdict of
+ * @module Regenerate the per-rule table of docs/openscap-comparison.md: for each SSG id in the
+ * verdicts file (the 110 network rules, then the other ids the packs name), SSG's verdict on this host (test/fixtures/openscap/debian12-ssg-verdicts.json), the verdict of
  * every shipped Rampart rule that names the id (scanned on the debian12-default fixture, the same
  * machine), and whether they agree. Ids where SSG is wrong are read from the doc's hand-written
  * "Where SSG is wrong on Debian" table (test/rules/openscap-agreement.test.ts keeps it in step).
@@ -60,11 +60,15 @@ let agree = 0;
 let allowedCount = 0;
 let disagree = 0;
 let unmapped = 0;
+let notChecked = 0;
 for (const [cac, ssg] of Object.entries(verdicts)) {
   const ours = byCac.get(cac) ?? [];
   const a = allowed.get(cac);
   let why;
-  if (ours.length === 0) {
+  if (ssg === 'notchecked') {
+    why = 'SSG has no automated check (notchecked): not compared';
+    notChecked++;
+  } else if (ours.length === 0) {
     why = a ? `no rule yet (SSG wrong: ${a.category})` : 'no rule names it';
     unmapped++;
   } else if (ours.every((r) => r.status === SSG_TO_RAMPART[ssg])) {
@@ -86,7 +90,7 @@ const table = [
   '',
   `SSG ${header.ssgVersion}, oscap ${header.oscapVersion}, verdicts recorded ${header.date.slice(0, 10)} on ${header.host.os} (${header.host.cpus} cores, container);`,
   `Rampart verdicts from the shipped packs on test/fixtures/hosts/debian12-default (${packFiles.map((f) => path.relative(REPO, f)).join(', ') || 'no packs yet'}).`,
-  `Summary: ${agree} agree, ${allowedCount} differ where SSG is wrong, ${disagree} disagree, ${unmapped} not named by any rule.`,
+  `Summary: ${agree} agree, ${allowedCount} differ where SSG is wrong, ${disagree} disagree, ${notChecked} not checked by SSG, ${unmapped} not named by any rule.`,
   '',
   '| CaC id | SSG | Rampart (rule) | agree / why not |',
   '|---|---|---|---|',
@@ -99,4 +103,4 @@ const start = doc.indexOf(BEGIN);
 const stop = doc.indexOf(END);
 if (start < 0 || stop < 0) throw new Error(`markers not found in ${DOC}`);
 writeFileSync(DOC, doc.slice(0, start) + table + doc.slice(stop + END.length));
-process.stdout.write(`${path.relative(REPO, DOC)}: ${agree} agree, ${allowedCount} SSG wrong, ${disagree} disagree, ${unmapped} unmapped\n`);
+process.stdout.write(`${path.relative(REPO, DOC)}: ${agree} agree, ${allowedCount} SSG wrong, ${disagree} disagree, ${notChecked} notchecked, ${unmapped} unmapped\n`);

@@ -10,11 +10,12 @@
  * openscap-scanner + ssg-debderived (without them the run says so loudly and reports Rampart only).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import YAML from 'yaml';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(REPO, 'dist/rampart.js');
@@ -78,9 +79,37 @@ function scenarios() {
   const partsDir = path.join(REPO, 'rules/_parts');
   const parts = existsSync(partsDir) ? readdirSync(partsDir).filter((n) => /\.ya?ml$/.test(n)).sort().map((n) => path.join('rules/_parts', n)) : [];
   const out = [];
-  if (existsSync(baseline)) out.push({ name: 'baseline pack', packs: ['rules/linux-network-baseline.yaml'] });
-  else if (parts.length > 0) out.push({ name: 'baseline parts (before the merge)', packs: parts });
+  const base = existsSync(baseline) ? ['rules/linux-network-baseline.yaml'] : parts;
+  if (existsSync(baseline)) out.push({ name: 'baseline pack', packs: base });
+  else if (parts.length > 0) out.push({ name: 'baseline parts (before the merge)', packs: base });
+  if (base.length > 0) {
+    const same = sameRulesPacks(base);
+    if (same.length > 0) out.push({ name: 'baseline rules with an SSG counterpart (same rules as OpenSCAP)', packs: same, label: 'baseline rules naming a CaC id of the OpenSCAP selection' });
+  }
   out.push({ name: 'all shipped packs (default)', packs: [] });
+  return out;
+}
+
+function readSelection() {
+  return readFileSync(path.join(REPO, 'bench/openscap/selection.txt'), 'utf8')
+    .split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter(Boolean);
+}
+
+/** Copies of the baseline pack(s) keeping only the rules that name a CaC id OpenSCAP evaluates (written to a temp dir). */
+function sameRulesPacks(files) {
+  const selection = new Set(readSelection());
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rampart-bench-same-rules-'));
+  const out = [];
+  for (const f of files) {
+    const doc = YAML.parse(readFileSync(path.join(REPO, f), 'utf8'));
+    const rules = (doc.rules ?? []).filter((r) => (r.references?.cac ?? []).some((id) => selection.has(id)));
+    if (rules.length === 0) continue;
+    const file = path.join(dir, path.basename(f));
+    writeFileSync(file, JSON.stringify({ ...doc, rules }, null, 1)); // JSON is YAML
+    out.push(file);
+  }
   return out;
 }
 
@@ -102,7 +131,7 @@ function benchRampart(scenario) {
   const cacIds = new Set(last.results.flatMap((r) => r.references.cac ?? []));
   return {
     name: scenario.name,
-    command: `node dist/rampart.js scan --format json${scenario.packs.map((p) => ` --pack ${p}`).join('')}`,
+    command: scenario.label ? `node dist/rampart.js scan --format json --pack <${scenario.label}>` : `node dist/rampart.js scan --format json${scenario.packs.map((p) => ` --pack ${p}`).join('')}`,
     rules: last.results.length,
     packs: last.packs.map((p) => `${p.id} ${p.version} (${p.ruleCount} rules)`),
     summary: last.summary,
@@ -156,7 +185,7 @@ function render(m, all, oscap, loadBefore, loadAfter, date) {
   if (oscap.skipped) {
     lines.push('', `**OpenSCAP was not measured in this run: ${oscap.skipped}.** No speed-up ratio.`, '');
   } else {
-    const selection = readFileSync(path.join(REPO, 'bench/openscap/selection.txt'), 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+    const selection = readSelection();
     const named = new Set(all.flatMap((o) => [...o.cacIds]).filter((id) => selection.includes(id)));
     lines.push(`OpenSCAP: \`oscap xccdf eval\` (openscap-scanner ${oscap.oscapVersion}, SSG ${oscap.ssgVersion}) on the ${oscap.rules} network rules of bench/openscap/selection.txt`);
     lines.push(`(patched ubuntu2204 data stream, cis_level1_server values, results XML; bench/openscap/run.mjs, ${oscap.runs.length} runs in this same bench run).`);
