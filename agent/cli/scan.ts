@@ -3,6 +3,7 @@
  * codes that scripts can use.
  */
 import { stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { AppError } from '../../shared/errors.js';
 import { SEVERITY_RANK, SeveritySchema, type Severity } from '../../shared/rule-pack.js';
@@ -34,6 +35,11 @@ Options:
   --verbose             Table: also list not-applicable rules with their reasons, and evidence of passes.
   --inventory           Add the AI inventory section (services, versions, bind addresses, model
                         directories). On by default when the ai-workloads pack runs.
+  --cache-dir DIR       Where slow package-manager answers (a simulated upgrade takes seconds) are kept
+                        for up to 6 h, dropped as soon as packages or package lists change; evidence
+                        shows when the answer was collected. Default: /var/cache/rampart as root,
+                        else $XDG_CACHE_HOME/rampart or ~/.cache/rampart.
+  --no-cache            Always ask the package manager afresh.
   --no-color            Plain table output (also when NO_COLOR is set or output is not a terminal).
   -h, --help            Show this help.
 
@@ -60,11 +66,17 @@ export interface ScanCommandIO {
   env: NodeJS.ProcessEnv;
 }
 
-async function hostFor(root: string | undefined, env: NodeJS.ProcessEnv): Promise<Host> {
+/** The default command cache: system-wide for root, per user otherwise. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
+  if (process.getuid?.() === 0) return '/var/cache/rampart';
+  return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'rampart');
+}
+
+async function hostFor(root: string | undefined, env: NodeJS.ProcessEnv, cacheDir: string | undefined): Promise<Host> {
   // RAMPART_FIXTURE_ROOT is for tests only: treat a captured machine as the live host.
   const fixture = env.RAMPART_FIXTURE_ROOT;
   if (fixture) return new FixtureHost(fixture);
-  if (root === undefined || path.resolve(root) === '/') return liveHost();
+  if (root === undefined || path.resolve(root) === '/') return liveHost(cacheDir === undefined ? {} : { cacheDir });
   const st = await stat(root).catch(() => undefined);
   if (!st?.isDirectory()) throw new AppError('ERR_ROOT_INVALID', `--root ${root} is not a directory`);
   return offlineRootHost(root);
@@ -101,6 +113,8 @@ export async function scanCommand(argv: string[], io: ScanCommandIO): Promise<nu
     validate: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     inventory: { type: 'boolean' },
+    'cache-dir': { type: 'string' },
+    'no-cache': { type: 'boolean', default: false },
     'no-color': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -114,7 +128,8 @@ export async function scanCommand(argv: string[], io: ScanCommandIO): Promise<nu
   const failOn = SeveritySchema.safeParse(values['fail-on']);
   if (!failOn.success) throw new AppError('ERR_USAGE', `--fail-on must be one of critical, high, medium, low; got "${values['fail-on']}"`);
 
-  const host = await hostFor(values.root, io.env);
+  const cacheDir = values['no-cache'] ? undefined : (values['cache-dir'] ?? defaultCacheDir(io.env));
+  const host = await hostFor(values.root, io.env, cacheDir);
   const loaded = await loadPacks({ packFiles: values.pack ?? [], ...(values.tailoring ? { tailoringFile: values.tailoring } : {}) });
   const report = await runScan({
     host,

@@ -8,7 +8,16 @@ export interface CommandSpec {
   readonly file: string;
   readonly args: readonly string[];
   readonly timeoutMs: number;
+  /**
+   * Expensive commands (seconds, e.g. a simulated upgrade) may be answered from the scan cache:
+   * for at most `maxAgeSeconds`, and never once any of `invalidatedBy` changed after the capture
+   * (installing or removing packages, refreshing package lists). Evidence shows the capture time.
+   */
+  readonly cache?: { readonly maxAgeSeconds: number; readonly invalidatedBy: readonly string[] };
 }
+
+const APT_STATE = ['/var/lib/dpkg/status', '/var/lib/apt/lists', '/var/lib/apt/extended_states'];
+const RPM_STATE = ['/var/lib/rpm', '/var/cache/dnf'];
 
 /** The only directories commands are looked up in; PATH from the environment is ignored. */
 export const COMMAND_SEARCH_PATH = ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/sbin', '/usr/local/bin'];
@@ -31,10 +40,25 @@ export const COMMANDS = {
   /** Every unit file with its enablement state. */
   'systemctl-unit-files': { file: 'systemctl', args: ['list-unit-files', '--no-legend', '--no-pager', '--plain', '--full'], timeoutMs: 5000 },
   /** Simulated upgrade: lists what apt would install, with the pocket each comes from. */
-  'apt-upgrade-simulate': { file: 'apt-get', args: ['-s', '-o', 'Debug::NoLocking=1', 'upgrade'], timeoutMs: 20000 },
-  'dnf-security-updates': { file: 'dnf', args: ['-q', '--cacheonly', 'updateinfo', 'list', '--security', '--available'], timeoutMs: 30000 },
+  'apt-upgrade-simulate': {
+    file: 'apt-get',
+    args: ['-s', '-o', 'Debug::NoLocking=1', 'upgrade'],
+    timeoutMs: 20000,
+    cache: { maxAgeSeconds: 6 * 3600, invalidatedBy: APT_STATE },
+  },
+  'dnf-security-updates': {
+    file: 'dnf',
+    args: ['-q', '--cacheonly', 'updateinfo', 'list', '--security', '--available'],
+    timeoutMs: 30000,
+    cache: { maxAgeSeconds: 6 * 3600, invalidatedBy: RPM_STATE },
+  },
   /** Every available update from the cached metadata (exit 100 when there are updates). */
-  'dnf-check-update': { file: 'dnf', args: ['-q', '--cacheonly', 'check-update'], timeoutMs: 30000 },
+  'dnf-check-update': {
+    file: 'dnf',
+    args: ['-q', '--cacheonly', 'check-update'],
+    timeoutMs: 30000,
+    cache: { maxAgeSeconds: 6 * 3600, invalidatedBy: RPM_STATE },
+  },
   'crypto-policy': { file: 'update-crypto-policies', args: ['--show'], timeoutMs: 5000 },
   'auditctl-status': { file: 'auditctl', args: ['-s'], timeoutMs: 5000 },
   'auditctl-rules': { file: 'auditctl', args: ['-l'], timeoutMs: 5000 },

@@ -5,7 +5,8 @@
 import { promises as fs, constants as fsc, type Stats } from 'node:fs';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { COMMANDS, COMMAND_SEARCH_PATH, type CommandId } from './commands.js';
+import { COMMANDS, COMMAND_SEARCH_PATH, type CommandId, type CommandSpec } from './commands.js';
+import { readCachedCommand, writeCachedCommand } from './command-cache.js';
 import { HostReadError, type CommandResult, type FileStat, type Host, type HostMode } from './host.js';
 
 const MAX_OUTPUT = 32 * 1024 * 1024;
@@ -42,6 +43,8 @@ export interface FsHostOptions {
   mode: HostMode;
   root: string;
   live: boolean;
+  /** Where expensive command outputs are kept between scans (commands.ts `cache`); none when unset. */
+  cacheDir?: string;
 }
 
 /**
@@ -53,12 +56,14 @@ export class FsHost implements Host {
   readonly root: string;
   readonly live: boolean;
   private readonly chrooted: boolean;
+  private readonly cacheDir: string | undefined;
 
   constructor(options: FsHostOptions) {
     this.mode = options.mode;
     this.root = path.resolve(options.root);
     this.live = options.live;
     this.chrooted = this.root !== '/';
+    this.cacheDir = options.cacheDir;
   }
 
   /** Map a host path to a real path, resolving symlinks within the root. Undefined when dangling. */
@@ -151,9 +156,20 @@ export class FsHost implements Host {
   async run(command: CommandId): Promise<CommandResult | undefined> {
     // Commands only make sense on the running host itself; an offline root has no runtime.
     if (this.mode !== 'live') return undefined;
-    const spec = COMMANDS[command];
+    const spec: CommandSpec = COMMANDS[command];
     const file = await findExecutable(spec.file);
     if (file === undefined) return undefined;
+    if (spec.cache && this.cacheDir) {
+      const hit = await readCachedCommand(this.cacheDir, command, spec.cache);
+      if (hit) return hit;
+      const fresh = await this.execute(file, spec);
+      await writeCachedCommand(this.cacheDir, command, fresh);
+      return fresh;
+    }
+    return this.execute(file, spec);
+  }
+
+  private execute(file: string, spec: CommandSpec): Promise<CommandResult> {
     return new Promise((resolve, reject) => {
       execFile(
         file,
@@ -171,7 +187,7 @@ export class FsHost implements Host {
           }
           if (err && typeof (err as NodeJS.ErrnoException).code === 'string') {
             const code = (err as NodeJS.ErrnoException).code;
-            if (code === 'ENOENT') return resolve(undefined);
+            if (code === 'ENOENT') return reject(new HostReadError('failed', `${spec.file} vanished while running`));
             if (code === 'EACCES') return reject(new HostReadError('permission', `permission denied running ${spec.file}`));
             return reject(new HostReadError('failed', `${spec.file} failed: ${err.message}`));
           }
@@ -225,8 +241,8 @@ export class FixtureHost extends FsHost {
   }
 }
 
-export function liveHost(): FsHost {
-  return new FsHost({ mode: 'live', root: '/', live: true });
+export function liveHost(options: { cacheDir?: string } = {}): FsHost {
+  return new FsHost({ mode: 'live', root: '/', live: true, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) });
 }
 
 /** An offline root: a mounted filesystem or unpacked image. Runtime files count only if present. */

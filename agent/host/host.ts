@@ -21,6 +21,8 @@ export interface CommandResult {
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** Set when the answer came from the scan cache: when the command really ran (ISO time). */
+  cachedAt?: string;
 }
 
 /** Why a read or command failed, in the vocabulary of the error table. */

@@ -22,6 +22,7 @@ export const pendingUpdatesProbe = defineProbe({
     runningKernel: 'running kernel release',
     newestKernel: 'newest installed kernel (RHEL family)',
     listsAgeHours: 'hours since the newest package index was published; the counts are only as fresh as this',
+    collectedAt: 'when the package manager was asked (a cached answer of up to 6 h, dropped as soon as packages or lists change)',
   },
   example: {},
   badExamples: [{ manager: 'apt' }],

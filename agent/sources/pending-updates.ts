@@ -25,6 +25,8 @@ export interface PendingUpdates {
   newestKernel: string | null;
   /** Hours since the newest package index was published (apt InRelease Date:, dnf repomd timestamp); null when unknown. */
   listsAgeHours: number | null;
+  /** When the package manager was asked: now, or the capture time of a cached answer (commands.ts `cache`). */
+  collectedAt: string;
   sources: string[];
 }
 
@@ -188,7 +190,7 @@ async function readApt(ctx: ScanContext): Promise<PendingUpdates | undefined> {
   const r = await runOnce(ctx, 'apt-upgrade-simulate');
   if (r === undefined) return undefined;
   if (r.exitCode !== 0) throw failed('apt-upgrade-simulate', r);
-  const sources = ['command:apt-upgrade-simulate'];
+  const sources = [r.cachedAt ? `command:apt-upgrade-simulate (cached ${r.cachedAt})` : 'command:apt-upgrade-simulate'];
   const ups = parseAptSimulate(r.stdout);
   const sec = [...new Set(ups.filter((u) => u.security).map((u) => u.name))].sort();
   let flag: string | undefined;
@@ -211,6 +213,7 @@ async function readApt(ctx: ScanContext): Promise<PendingUpdates | undefined> {
     runningKernel: running,
     newestKernel: null,
     listsAgeHours: ageHours(ctx.now, await aptListsTime(ctx, sources)),
+    collectedAt: r.cachedAt ?? ctx.now.toISOString(),
     sources,
   };
 }
@@ -219,7 +222,7 @@ async function readDnf(ctx: ScanContext): Promise<PendingUpdates | undefined> {
   const [secR, allR] = await Promise.all([runOnce(ctx, 'dnf-security-updates'), runOnce(ctx, 'dnf-check-update')]);
   if (secR === undefined) return undefined;
   if (secR.exitCode !== 0) throw failed('dnf-security-updates', secR);
-  const sources = ['command:dnf-security-updates'];
+  const sources = [secR.cachedAt ? `command:dnf-security-updates (cached ${secR.cachedAt})` : 'command:dnf-security-updates'];
   const sec = parseDnfSecurity(secR.stdout);
   let pending = sec.length;
   if (allR !== undefined) {
@@ -248,6 +251,7 @@ async function readDnf(ctx: ScanContext): Promise<PendingUpdates | undefined> {
     runningKernel: running,
     newestKernel: newest,
     listsAgeHours: ageHours(ctx.now, await dnfCacheTime(ctx, sources)),
+    collectedAt: secR.cachedAt ?? ctx.now.toISOString(),
     sources,
   };
 }
