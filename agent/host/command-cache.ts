@@ -45,7 +45,9 @@ export async function readCachedCommand(
   const saved = Date.parse(entry.savedAt);
   if (!Number.isFinite(saved) || now - saved > policy.maxAgeSeconds * 1000 || saved > now) return undefined;
   const changed = await Promise.all(policy.invalidatedBy.map(newestMtime));
-  if (changed.some((m) => m >= saved)) return undefined;
+  // File times come from a coarse kernel clock that can lag a few milliseconds behind ours, so a
+  // change in the second before the capture also invalidates it (a miss only costs speed).
+  if (changed.some((m) => m >= saved - 1000)) return undefined;
   return { ...entry.result, cachedAt: entry.savedAt };
 }
 

@@ -42,6 +42,7 @@ describe('command cache', () => {
     mkdirSync(cache, { recursive: true });
     writeFileSync(path.join(cache, 'c.json'), '{not json');
     expect(await readCachedCommand(cache, 'c', { maxAgeSeconds: 3600, invalidatedBy: [state] })).toBeUndefined();
-    await expect(writeCachedCommand('/proc/no-such/dir', 'c', { exitCode: 0, stdout: '', stderr: '' })).resolves.toBeUndefined();
+    const notADir = path.join(state, 'status', 'cache');
+    await expect(writeCachedCommand(notADir, 'c', { exitCode: 0, stdout: '', stderr: '' })).resolves.toBeUndefined();
   });
 });
