@@ -43,6 +43,7 @@ export interface EnqueueSummary {
 export class Delivery extends EventEmitter<DeliveryEvents> {
   private conn: Connection | undefined;
   private readonly inFlight = new Set<number>();
+  private readonly ackQueue: number[] = [];
   private window = 0;
   private maxResultsPerFrame: number = PROTOCOL_DEFAULTS.maxResultsPerFrame;
   private maxFrameBytes: number = PROTOCOL_DEFAULTS.maxFrameBytes;
@@ -73,7 +74,7 @@ export class Delivery extends EventEmitter<DeliveryEvents> {
   handlers(): Pick<ConnectionHandlers, 'ready' | 'frame' | 'down'> {
     return {
       ready: (welcome) => void this.onWelcome(welcome),
-      frame: (frame) => (frame.type === 'ack' ? void this.onAck(frame) : this.onResync(frame)),
+      frame: (frame) => (frame.type === 'ack' ? this.onAck(frame) : this.onResync(frame)),
       down: () => {
         this.window = 0;
         this.inFlight.clear();
@@ -202,12 +203,29 @@ export class Delivery extends EventEmitter<DeliveryEvents> {
     });
   }
 
-  private onAck(ack: AckFrame): Promise<void> {
-    return this.serial(async () => {
-      this.inFlight.delete(ack.seq);
-      if (ack.status === 'duplicate') this.log.debug({ seq: ack.seq }, 'Collector already had this frame');
-      await this.settle(ack.seq);
-      this.acked++;
+  /**
+   * Acks are folded in batches: every ack that arrived while the previous batch was being
+   * written is applied in memory, the acknowledged state is persisted ONCE, and only then are
+   * the frames removed from the outbox (one fsync pair per batch instead of per frame).
+   */
+  private onAck(ack: AckFrame): void {
+    if (ack.status === 'duplicate') this.log.debug({ seq: ack.seq }, 'Collector already had this frame');
+    this.ackQueue.push(ack.seq);
+    if (this.ackQueue.length > 1) return;
+    void this.serial(async () => {
+      const seqs = this.ackQueue.splice(0).sort((a, b) => a - b);
+      const present: number[] = [];
+      for (const seq of seqs) {
+        const env = await this.outbox.read(seq);
+        if (env) {
+          this.tracker.applyAcked(env.frame);
+          present.push(seq);
+        } else this.tracker.applyAcked({ seq, type: 'ack' });
+      }
+      await this.tracker.persist();
+      for (const seq of present) await this.outbox.remove(seq);
+      for (const seq of seqs) this.inFlight.delete(seq);
+      this.acked += seqs.length;
     }).then(() => {
       this.pump();
       if (this.outbox.depth === 0) this.emit('drained');

@@ -99,13 +99,18 @@ export class StateTracker {
 
   /** The collector acknowledged a frame: fold it into the acknowledged state and persist. */
   async noteAcked(frame: { seq: number; type: string }): Promise<void> {
+    this.applyAcked(frame);
+    await this.persist();
+  }
+
+  /** Fold an acknowledged frame in memory only; call persist() before removing it from the outbox. */
+  applyAcked(frame: { seq: number; type: string }): void {
     if (frame.type === 'results') {
       const results = frame as unknown as ResultsFrame;
       applyResultsFrame(this.acked, results);
       this.ackedScan = { scanId: results.scanId, scannedAt: results.scannedAt };
     }
     this.seq = Math.max(this.seq, frame.seq);
-    await this.persist();
   }
 
   /** The collector asked for the full state (resync), or results were dropped. */
@@ -126,7 +131,7 @@ export class StateTracker {
     return digestOf(this.base);
   }
 
-  private async persist(): Promise<void> {
+  async persist(): Promise<void> {
     const body: AckedStateFile = { ackedSeq: this.seq, rules: stateToJson(this.acked), fullRequested: this.fullRequested };
     if (this.ackedScan) body.lastScan = this.ackedScan;
     await writeFileAtomic(this.file, JSON.stringify(body));
