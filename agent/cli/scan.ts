@@ -12,6 +12,7 @@ import { FixtureHost, liveHost, offlineRootHost } from '../host/fs-host.js';
 import type { Host } from '../host/host.js';
 import { runScan } from '../engine/runner.js';
 import { loadPacks } from '../rules/load-packs.js';
+import { packCacheIn } from '../rules/pack-cache.js';
 import { EXIT, parse } from './args.js';
 import { renderTable } from './scan-table.js';
 
@@ -39,7 +40,8 @@ Options:
                         for up to 6 h, dropped as soon as packages or package lists change; evidence
                         shows when the answer was collected. Default: /var/cache/rampart as root,
                         else $XDG_CACHE_HOME/rampart or ~/.cache/rampart.
-  --no-cache            Always ask the package manager afresh.
+  --no-cache            Always ask the package manager afresh, and validate every pack afresh (validated
+                        packs are otherwise cached in the same directory, keyed by their sha256).
   --no-color            Plain table output (also when NO_COLOR is set or output is not a terminal).
   -h, --help            Show this help.
 
@@ -130,7 +132,9 @@ export async function scanCommand(argv: string[], io: ScanCommandIO): Promise<nu
 
   const cacheDir = values['no-cache'] ? undefined : (values['cache-dir'] ?? defaultCacheDir(io.env));
   const host = await hostFor(values.root, io.env, cacheDir);
-  const loaded = await loadPacks({ packFiles: values.pack ?? [], ...(values.tailoring ? { tailoringFile: values.tailoring } : {}) });
+  // Validated packs are cached beside the command answers (same --cache-dir, same --no-cache).
+  const packCache = cacheDir === undefined ? null : (packCacheIn(cacheDir, io.env) ?? null);
+  const loaded = await loadPacks({ packFiles: values.pack ?? [], ...(values.tailoring ? { tailoringFile: values.tailoring } : {}), cache: packCache });
   const report = await runScan({
     host,
     packs: loaded.packs,

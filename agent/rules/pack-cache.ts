@@ -36,10 +36,15 @@ export interface PackCache {
  * Location: $RAMPART_CACHE_DIR/packs, else $XDG_CACHE_HOME/rampart/packs, else ~/.cache/rampart/packs.
  */
 export function defaultPackCache(env: NodeJS.ProcessEnv = process.env): PackCache | undefined {
+  const base = env.RAMPART_CACHE_DIR ?? path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'rampart');
+  return packCacheIn(base, env);
+}
+
+/** The pack cache under a Rampart cache directory (`rampart scan --cache-dir DIR` puts it in DIR/packs). */
+export function packCacheIn(cacheDir: string, env: NodeJS.ProcessEnv = process.env): PackCache | undefined {
   const buildId = typeof __RAMPART_BUILD_ID__ === 'string' ? __RAMPART_BUILD_ID__ : undefined;
   if (!buildId || env.RAMPART_PACK_CACHE === 'off') return undefined;
-  const base = env.RAMPART_CACHE_DIR ?? path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'rampart');
-  return { dir: path.join(base, 'packs'), buildId };
+  return { dir: path.join(cacheDir, 'packs'), buildId };
 }
 
 export function sha256Hex(text: string): string {
@@ -59,7 +64,10 @@ function trustedDir(cache: PackCache, create: boolean): boolean {
     if (create) mkdirSync(cache.dir, { recursive: true, mode: 0o700 });
     const st = lstatSync(cache.dir);
     const uid = typeof process.getuid === 'function' ? process.getuid() : st.uid;
-    return st.isDirectory() && st.uid === uid && (st.mode & 0o022) === 0;
+    // The parent too: whoever can write it can swap the whole directory.
+    const parent = lstatSync(path.dirname(cache.dir));
+    const safeParent = (parent.uid === uid || parent.uid === 0) && (parent.mode & 0o022) === 0;
+    return st.isDirectory() && st.uid === uid && (st.mode & 0o022) === 0 && safeParent;
   } catch {
     return false;
   }

@@ -74,6 +74,11 @@ describe('validated-pack cache', () => {
     chmodSync(cache.dir, 0o777);
     const loaded = await loadPacks({ packFiles: [minimal], cache });
     expect(loaded.packs[0]!.rules[0]!.rule.title).toBe('/etc/passwd is not writable by others');
+    // Nor when the directory is private but its parent is not (the parent's writers can swap it).
+    chmodSync(cache.dir, 0o700);
+    chmodSync(path.dirname(cache.dir), 0o777);
+    const again = await loadPacks({ packFiles: [minimal], cache });
+    expect(again.packs[0]!.rules[0]!.rule.title).toBe('/etc/passwd is not writable by others');
   });
 
   it('still reports every problem of a broken pack, and stores nothing for it', async () => {
