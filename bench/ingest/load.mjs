@@ -26,6 +26,7 @@ const { values: o } = parseArgs({
     results: { type: 'string', default: '100' },
     window: { type: 'string', default: '8' },
     concurrency: { type: 'string', default: '100' },
+    'max-inflight': { type: 'string', default: '400' },
   },
 });
 
@@ -189,17 +190,35 @@ async function runPhase(agents, stats, kind, seconds, rate) {
   const lat = [];
   let acked = 0;
   let measuring = false;
+  // Saturation with a bounded backlog: every agent takes part, round-robin, but at most
+  // --max-inflight frames are unacknowledged fleet-wide (each agent still within its window).
+  const cap = Number(o['max-inflight']);
+  let inflightTotal = 0;
+  let rr = 0;
+  const sendNext = () => {
+    for (let tries = 0; tries < agents.length && inflightTotal < cap; tries++) {
+      const a = agents[rr];
+      rr = (rr + 1) % agents.length;
+      if (a.canSend()) {
+        a.send();
+        inflightTotal++;
+        return true;
+      }
+    }
+    return false;
+  };
   stats.onAck = (agent, ms) => {
+    inflightTotal--;
     if (measuring) {
       acked++;
       lat.push(ms);
     }
-    if (kind === 'max' && agent.canSend()) agent.send();
+    if (kind === 'max') sendNext();
   };
   const start = performance.now();
   let timer = null;
   if (kind === 'max') {
-    for (const a of agents) while (a.canSend()) a.send();
+    while (inflightTotal < cap && sendNext());
   } else {
     // Global rate in results/s, spread round-robin over agents with window room.
     const framesPerMs = rate / R / 1000;
@@ -213,6 +232,7 @@ async function runPhase(agents, stats, kind, seconds, rate) {
         cursor = (cursor + 1) % agents.length;
         if (a.canSend()) {
           a.send();
+          inflightTotal++;
           sent++;
           k++;
           tries = 0;
@@ -230,7 +250,7 @@ async function runPhase(agents, stats, kind, seconds, rate) {
   if (timer) clearInterval(timer);
   // Let in-flight frames finish so the next phase starts clean.
   stats.onAck = () => {};
-  const drainUntil = performance.now() + 20_000;
+  const drainUntil = performance.now() + 60_000;
   while (agents.some((a) => a.inflight.size > 0) && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 50));
   lat.sort((a, b) => a - b);
   return {

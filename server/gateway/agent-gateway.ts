@@ -159,6 +159,7 @@ export class AgentGateway {
   }
 
   private async flushLastSeen(): Promise<void> {
+    this.log.debug({ connections: this.connections.size, inbox: this.inbox.stats(), pipeline: { frames: this.pipeline.depth, ...this.pipeline.stats } }, 'ingest backlog');
     const dirty = [...this.connections.values()].filter((c) => c.seenDirty);
     for (let i = 0; i < dirty.length; i += TOUCH_CHUNK) {
       const chunk = dirty.slice(i, i + TOUCH_CHUNK);

@@ -46,6 +46,11 @@ export class FrameInbox {
     return this.queue.length - this.head;
   }
 
+  /** Backlog figures for logs and metrics. */
+  stats(): { frames: number; bytes: number; pausedSockets: number } {
+    return { frames: this.depth, bytes: this.bytes, pausedSockets: this.paused.length };
+  }
+
   push(conn: AgentConnection, data: Buffer): void {
     this.queue.push({ conn, data });
     this.bytes += data.length;
