@@ -4,7 +4,7 @@
  * without importing or running the software. Not-applicable when it is not installed.
  */
 import { z } from 'zod';
-import { EcosystemSchema } from '../sources/ai-signatures.js';
+import { EcosystemSchema, PackageNameSchema } from '../sources/ai-signatures.js';
 import { readSoftwareVersion } from '../sources/software-versions.js';
 import { compareVersions } from '../sources/version-order.js';
 import { defineProbe, notApplicable, observed } from './probe.js';
@@ -14,7 +14,7 @@ export const softwareVersionProbe = defineProbe({
   summary: 'Installed version of a package (pip, npm, dpkg, rpm or a known binary) read from metadata, never by running it.',
   params: z.strictObject({
     ecosystem: EcosystemSchema,
-    name: z.string().min(1).regex(/^[A-Za-z0-9@/._+-]+$/, 'a package name'),
+    name: PackageNameSchema,
     /** When set, `atLeast` says whether every installation is at or above this version. */
     minimum: z.string().min(1).optional(),
   }),
@@ -26,7 +26,7 @@ export const softwareVersionProbe = defineProbe({
     atLeast: 'true when every installation is at or above `minimum` (null when a version cannot be read)',
   },
   example: { ecosystem: 'pypi', name: 'jupyter-server' },
-  badExamples: [{}, { ecosystem: 'cargo', name: 'x' }, { ecosystem: 'pypi', name: 'a b' }, { ecosystem: 'pypi', name: 'x', extra: true }],
+  badExamples: [{}, { ecosystem: 'npm', name: '../../etc/passwd' }, { ecosystem: 'cargo', name: 'x' }, { ecosystem: 'pypi', name: 'a b' }, { ecosystem: 'pypi', name: 'x', extra: true }],
   async run(params, ctx) {
     const v = await readSoftwareVersion(ctx, params.ecosystem, params.name);
     if (!v.installed) return notApplicable(`${params.ecosystem} package ${params.name} is not installed`, v.sources.slice(0, 10));

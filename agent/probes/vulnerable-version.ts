@@ -6,7 +6,7 @@
  * Not-applicable when the package is not installed.
  */
 import { z } from 'zod';
-import { EcosystemSchema } from '../sources/ai-signatures.js';
+import { EcosystemSchema, PackageNameSchema } from '../sources/ai-signatures.js';
 import { readKev } from '../sources/kev-catalog.js';
 import { readSoftwareVersion } from '../sources/software-versions.js';
 import { compareVersions } from '../sources/version-order.js';
@@ -19,7 +19,7 @@ export const vulnerableVersionProbe = defineProbe({
   summary: 'Whether an installed package is older than the release fixing the given CVEs, and whether any of them is on the CISA KEV catalog (with its due date).',
   params: z.strictObject({
     ecosystem: EcosystemSchema,
-    name: z.string().min(1).regex(/^[A-Za-z0-9@/._+-]+$/, 'a package name'),
+    name: PackageNameSchema,
     /** First release that is not affected. */
     fixedIn: z.string().min(1),
     /** First affected release, when older releases are not affected. */
@@ -43,7 +43,7 @@ export const vulnerableVersionProbe = defineProbe({
     kevCatalog: 'version of the KEV catalog consulted (null when none is loaded)',
   },
   example: { ecosystem: 'pypi', name: 'langflow', fixedIn: '1.3.0', cve: 'CVE-2025-3248' },
-  badExamples: [{}, { ecosystem: 'pypi', name: 'x', fixedIn: '1.0' }, { ecosystem: 'pypi', name: 'x', fixedIn: '1.0', cve: 'CVE-1' }, { ecosystem: 'pip', name: 'x', fixedIn: '1', cve: 'CVE-2020-1234' }],
+  badExamples: [{}, { ecosystem: 'npm', name: '..', fixedIn: '1', cve: 'CVE-2020-1234' }, { ecosystem: 'pypi', name: 'x', fixedIn: '1.0' }, { ecosystem: 'pypi', name: 'x', fixedIn: '1.0', cve: 'CVE-1' }, { ecosystem: 'pip', name: 'x', fixedIn: '1', cve: 'CVE-2020-1234' }],
   async run(params, ctx) {
     const cves = Array.isArray(params.cve) ? params.cve : [params.cve];
     const v = await readSoftwareVersion(ctx, params.ecosystem, params.name);

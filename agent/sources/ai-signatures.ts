@@ -10,7 +10,13 @@ import { z } from 'zod';
 export const EcosystemSchema = z.enum(['pypi', 'npm', 'deb', 'rpm', 'binary']);
 export type Ecosystem = z.infer<typeof EcosystemSchema>;
 
-export const PackageRefSchema = z.strictObject({ ecosystem: EcosystemSchema, name: z.string().min(1) });
+/** A package name: plain (pypi, deb, rpm, binary) or npm-scoped (@scope/name); never a path. */
+export const PackageNameSchema = z
+  .string()
+  .regex(/^(@[a-z0-9._-]+\/)?[A-Za-z0-9._+-]+$/, 'a package name (npm scopes allowed), not a path')
+  .refine((n) => !n.split('/').some((seg) => seg === '.' || seg === '..'), 'a package name, not a path');
+
+export const PackageRefSchema = z.strictObject({ ecosystem: EcosystemSchema, name: PackageNameSchema });
 export type PackageRef = z.infer<typeof PackageRefSchema>;
 
 export const AiSignatureSchema = z.strictObject({

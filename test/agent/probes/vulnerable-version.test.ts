@@ -27,6 +27,7 @@ describe('software-version', () => {
       ['notebooks-exposed', 'pypi', 'Jupyter_Server', '2.14.0', '/opt/conda/lib/python3.11/site-packages/jupyter_server-2.14.0.dist-info/METADATA'],
       ['inference-exposed', 'deb', 'nvidia-container-toolkit', '1.17.3-1', '/var/lib/dpkg/status: nvidia-container-toolkit'],
       ['inference-exposed', 'binary', 'ollama', '0.1.20', 'ollama --version'],
+      ['notebooks-exposed', 'npm', 'configurable-http-proxy', '4.6.1', '/usr/lib/node_modules/configurable-http-proxy/package.json'],
       ['inference-exposed', 'binary', 'tritonserver', '24.08', '/proc/1500/environ NVIDIA_TRITON_SERVER_VERSION'],
     ];
     for (const [host, ecosystem, name, version, location] of cases) {
