@@ -7,6 +7,9 @@ import { AppError, isAppError } from '../../shared/errors.js';
 import { EXIT, parse, reportError } from '../../agent/cli/args.js';
 import { sqliteAgencyEvidence } from '../store/sqlite/evidence-query.js';
 import { parseDate } from './waiver.js';
+import { hostScanObligations } from '../store/sqlite/cadence-query.js';
+import { loadDirectives } from '../../agent/rules/directives.js';
+import { directivesFile } from '../../agent/rules/paths.js';
 import { DATA_DIR_HELP, DATA_DIR_OPTION, HELP_OPTION, configFor, withStore, type ServerCommandIO } from './cli-io.js';
 
 export const REPORT_HELP = `Usage: rampart report --agency A [--host H]... [--format oscal|csv|html|json] [--as-of DATE] [--output FILE]
@@ -22,6 +25,8 @@ Options:
   --as-of DATE          Rebuild the evidence as it stood at a past date (YYYY-MM-DD is UTC midnight, or
                         RFC 3339): statuses from the history, findings and waivers of that time. Only the
                         latest scan's probe evidence is kept, so older results carry their status alone.
+  --cadence-days N      Judge assessment cadences (BOD 23-01: every host scanned at least every 14 days)
+                        over the N days before the report time (default 30; 0 leaves them out).
   --all                 CSV: one row per result, not only the findings.
   --validate            OSCAL: check the document against the OSCAL schema before writing it.
   --output FILE         Write to FILE instead of standard output.
@@ -57,6 +62,7 @@ export async function reportCommand(argv: string[], io: ServerCommandIO): Promis
     validate: { type: 'boolean', default: false },
     output: { type: 'string' },
     'as-of': { type: 'string' },
+    'cadence-days': { type: 'string', default: '30' },
   }, true);
   if (values.help) {
     io.stdout.write(REPORT_HELP);
@@ -71,8 +77,17 @@ export async function reportCommand(argv: string[], io: ServerCommandIO): Promis
   const config = configFor(values, io.env);
   const now = new Date().toISOString();
   const asOf = values['as-of'] === undefined ? undefined : parseDate(values['as-of'], '--as-of');
+  const cadenceDays = /^\d+$/.test(values['cadence-days']) ? Number(values['cadence-days']) : NaN;
+  if (!Number.isInteger(cadenceDays)) throw new AppError('ERR_USAGE', `--cadence-days takes a whole number of days, not "${values['cadence-days']}"`);
+  const obligations = cadenceDays > 0 ? hostScanObligations((await loadDirectives(directivesFile())).values()) : [];
   const model = await withStore(config, (s) =>
-    sqliteAgencyEvidence(s.db, { agency: values.agency!, ...(values.host ? { hosts: values.host } : {}), now, ...(asOf ? { asOf } : {}) }),
+    sqliteAgencyEvidence(s.db, {
+      agency: values.agency!,
+      ...(values.host ? { hosts: values.host } : {}),
+      now,
+      ...(asOf ? { asOf } : {}),
+      ...(obligations.length ? { cadence: { obligations, periodDays: cadenceDays } } : {}),
+    }),
   );
   let text: string;
   if (format === 'json') text = JSON.stringify(model, null, 2) + '\n';

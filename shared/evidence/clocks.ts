@@ -57,6 +57,8 @@ export interface CadenceInput {
     id: string;
     /** When the obligation started for this host (e.g. enrollment); default: the period start. */
     since?: string;
+    /** When it ended (e.g. the host was revoked); default: the period end. */
+    until?: string;
     /** Every assessment of the host, any order, any time (outside the period too). */
     assessments: readonly string[];
   }>;
@@ -64,7 +66,7 @@ export interface CadenceInput {
 
 /**
  * Per host, whether it was assessed at least every `everyDays` days during [from, to]. The clock for a
- * host starts at the later of the period start and its `since`; the stretch from there to the first
+ * host runs from the later of the period start and its `since` to the earlier of the period end and its `until`; the stretch from there to the first
  * assessment counts as a gap unless an assessment at or before that start covers it; so does the stretch
  * from the last assessment to the period end. A host never assessed has one gap over the whole period.
  */
@@ -75,13 +77,14 @@ export function cadenceReport(input: CadenceInput): HostCadence[] {
   if (!(to >= from)) throw new RangeError('the period must end at or after its start');
   return input.hosts.map((h) => {
     const start = Math.max(from, h.since === undefined ? from : Date.parse(h.since));
+    const end = Math.min(to, h.until === undefined ? to : Date.parse(h.until));
     const all = h.assessments.map((a) => Date.parse(a)).filter((t) => !Number.isNaN(t)).sort((a, b) => a - b);
     const before = all.filter((t) => t <= start).pop();
-    const inside = all.filter((t) => t > start && t <= to);
-    const points = [before ?? start, ...inside, to];
+    const inside = all.filter((t) => t > start && t <= end);
+    const points = [before ?? start, ...inside, end];
     const gaps: CadenceGap[] = [];
     let longest = 0;
-    if (start <= to) {
+    if (start <= end) {
       for (let i = 1; i < points.length; i++) {
         const len = points[i]! - points[i - 1]!;
         longest = Math.max(longest, len);

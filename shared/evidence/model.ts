@@ -64,6 +64,30 @@ export const EvidenceResultSchema = RuleResultSchema.extend({
 });
 export type EvidenceResult = z.infer<typeof EvidenceResultSchema>;
 
+/** Whether every host was assessed often enough over a period (shared/evidence/clocks.ts cadenceReport). */
+export const CadenceSchema = z.strictObject({
+  directive: z.string().min(1),
+  /** The cadence's id in rules/directives.yaml, e.g. `vulnerability-enumeration`. */
+  id: z.string().min(1),
+  everyDays: z.number().positive(),
+  what: z.string(),
+  from: z.iso.datetime({ offset: true }),
+  to: z.iso.datetime({ offset: true }),
+  met: z.boolean(),
+  hosts: z.array(
+    z.strictObject({
+      hostId: z.string().min(1),
+      hostname: z.string(),
+      met: z.boolean(),
+      assessments: z.array(z.iso.datetime({ offset: true })),
+      before: z.iso.datetime({ offset: true }).optional(),
+      gaps: z.array(z.strictObject({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }), days: z.number() })),
+      longestGapDays: z.number(),
+    }),
+  ),
+});
+export type Cadence = z.infer<typeof CadenceSchema>;
+
 export const EvidenceModelSchema = z.strictObject({
   schema: z.literal(EVIDENCE_MODEL_SCHEMA_ID),
   assessment: z.strictObject({
@@ -83,6 +107,8 @@ export const EvidenceModelSchema = z.strictObject({
   hosts: z.array(EvidenceHostSchema),
   /** At most one result per host and rule: the latest as of `generatedAt`. */
   results: z.array(EvidenceResultSchema),
+  /** Assessment cadences over a period, when the producer knows the scan history (the collector). */
+  cadences: z.array(CadenceSchema).optional(),
 }).superRefine((model, ctx) => {
   const hostIds = new Set<string>();
   model.hosts.forEach((h, i) => {

@@ -103,6 +103,9 @@ export function evidenceToOscal(input: EvidenceModel): OscalAssessmentResults {
       ...prop('checks-waived', counts.waived),
       ...prop('checks-error', counts.error),
       ...prop('checks-not-applicable', counts.notApplicable),
+      ...(model.cadences ?? []).flatMap((c) =>
+        prop('cadence', `${c.directive} ${c.id}: every host assessed at least every ${c.everyDays} days from ${ts(c.from)} to ${ts(c.to)}: ${c.met ? 'met' : `not met (${c.hosts.filter((h) => !h.met).map((h) => h.hostname).join(', ')})`}`),
+      ),
     ],
     'local-definitions': {
       ...some('inventory-items', model.hosts.map((h) => inventoryItem(ctx, h))),

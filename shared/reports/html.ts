@@ -1,7 +1,7 @@
 /**
  * @module A printable HTML report from the evidence model: one self-contained file (inline CSS, no
  * scripts, no external assets) with a summary, status per directive, findings due and overdue, active
- * waivers and an evidence appendix. Every piece of text is HTML-escaped. Same input, same bytes.
+ * waivers, assessment cadence (when known) and an evidence appendix. Every piece of text is HTML-escaped. Same input, same bytes.
  */
 import { canonicalJson } from '../evidence/canonical-json.js';
 import { parseEvidenceModel, type EvidenceHost, type EvidenceModel, type EvidenceResult } from '../evidence/model.js';
@@ -185,6 +185,27 @@ ${active.length === 0 ? '<p>No active waiver.</p>' : `<table>${waiverHead}<tbody
 ${lapsed.length === 0 ? '' : `<h3>Expired or not yet active waivers (these failures count as failed)</h3>\n<table>${waiverHead}<tbody>\n${lapsed.map(waiverRow).join('\n')}\n</tbody></table>`}
 </section>
 `);
+
+  // --- assessment cadence ---
+  if (model.cadences && model.cadences.length > 0) {
+    parts.push(`<section id="cadence"><h2>Assessment cadence</h2>
+${model.cadences
+  .map(
+    (c) => `<h3>${e(c.directive)} ${e(c.id)}: every ${e(c.everyDays)} days, ${e(day(c.from))} to ${e(day(c.to))}: ${c.met ? '<span class="v-pass">met</span>' : '<span class="v-fail">NOT MET</span>'}</h3>
+<p class="note">${e(c.what)}</p>
+<table><thead><tr><th>Host</th><th>Met</th><th class="num">scans</th><th class="num">longest gap (days)</th><th>Gaps over ${e(c.everyDays)} days</th></tr></thead><tbody>
+${c.hosts
+  .map(
+    (h) =>
+      `<tr><td>${e(h.hostname)}</td><td>${h.met ? '<span class="v-pass">yes</span>' : '<span class="v-fail">NO</span>'}</td><td class="num">${h.assessments.length}</td><td class="num">${e(h.longestGapDays)}</td><td>${h.gaps.map((g) => `${e(day(g.from))} to ${e(day(g.to))} (${e(g.days)} days)`).join('<br>')}</td></tr>`,
+  )
+  .join('\n')}
+</tbody></table>`,
+  )
+  .join('\n')}
+</section>
+`);
+  }
 
   // --- evidence appendix ---
   if (!options.omitAppendix) {

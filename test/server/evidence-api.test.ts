@@ -66,6 +66,19 @@ describe('evidence and waiver API', () => {
     expect(json.results.find((r: { status: string }) => r.status === 'fail').dueAt).toBeDefined();
   });
 
+  it('reports the assessment cadence (BOD 23-01) per host from the scan history', async () => {
+    const from = new Date(Date.now() - 2 * 86_400_000).toISOString();
+    const r = await call('GET', `/api/v1/agencies/dhs/cadence?from=${encodeURIComponent(from)}`, viewer);
+    expect(r.status).toBe(200);
+    const [c] = JSON.parse(r.text).items;
+    expect(c).toMatchObject({ directive: 'BOD-23-01', id: 'vulnerability-enumeration', everyDays: 14, met: true });
+    expect(c.hosts[0]).toMatchObject({ hostname: 'web-1', met: true });
+    expect(c.hosts[0].assessments).toHaveLength(1);
+    expect((await call('GET', '/api/v1/agencies/dhs/cadence', viewer)).status).toBe(400);
+    const html = await call('GET', '/api/v1/agencies/dhs/evidence?format=html', viewer);
+    expect(html.text).toContain('<section id="cadence"');
+  });
+
   it('refuses other agencies, bad formats and unknown hosts with coded errors', async () => {
     expect((await call('GET', '/api/v1/agencies/dhs/evidence', otherViewer)).status).toBe(403);
     const bad = await call('GET', '/api/v1/agencies/dhs/evidence?format=pdf', admin);

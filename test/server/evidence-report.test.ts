@@ -9,6 +9,8 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { reportMain } from '../../server/cli/report.js';
 import { sqliteAgencyEvidence } from '../../server/store/sqlite/evidence-query.js';
+import { sqliteAgencyCadence } from '../../server/store/sqlite/cadence-query.js';
+import { htmlReport } from '../../shared/reports/html.js';
 import { openSqliteStore, type SqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import { SqliteWaivers } from '../../server/store/sqlite/waivers.js';
 import { hashToken } from '../../server/tokens.js';
@@ -175,5 +177,63 @@ describe('collector evidence as of a past date', () => {
 
   it('refuses an as-of date in the future', async () => {
     await expect(at('2027-01-01T00:00:00.000Z')).rejects.toMatchObject({ code: 'ERR_USAGE' });
+  });
+});
+
+describe('assessment cadence from the scan history', () => {
+  let cdir: string;
+  let s: SqliteStore;
+  const scanFrame = (agentId: string, agencyId: number, seq: number, scannedAt: string, results: ResultItem[] = []) => ({
+    agentId,
+    agencyId,
+    receivedAt: scannedAt,
+    frame: { v: 1 as const, type: 'results' as const, seq, scanId: `scan-${seq}`, scannedAt, packs: [PACK], full: false, results },
+  });
+
+  beforeEach(async () => {
+    cdir = mkdtempSync(path.join(tmpdir(), 'rampart-cadence-'));
+    s = await openSqliteStore(cdir);
+    const agency = await s.createAgency('doi');
+    await s.createEnrollToken({ agencyName: 'doi', tokenHash: hashToken('c'), expiresAt: null, uses: 5, now: '2026-11-01T00:00:00.000Z' });
+    const steady = (await s.enrollAgent({ tokenHash: hashToken('c'), publicKey: 'k', hostname: 'steady', agentVersion: '0.1.0', now: '2026-11-01T00:00:00.000Z' })).id;
+    const lapsed = (await s.enrollAgent({ tokenHash: hashToken('c'), publicKey: 'k', hostname: 'lapsed', agentVersion: '0.1.0', now: '2026-11-01T00:00:00.000Z' })).id;
+    // steady: weekly scans across the year end; most send no result (nothing changed), which still records the scan.
+    let seq = 1;
+    for (let i = 0; i < 10; i++) {
+      const at = new Date(Date.parse('2026-11-28T06:00:00.000Z') + i * 7 * 86_400_000).toISOString();
+      await s.ingest([scanFrame(steady, agency.id, seq++, at, i === 0 ? [makeResult('linux.a.one', 'pass')] : [])]);
+    }
+    // lapsed: scanned on 12-01 and 12-10, then not until 01-20.
+    seq = 1;
+    for (const at of ['2026-12-01T00:00:00.000Z', '2026-12-10T00:00:00.000Z', '2027-01-20T00:00:00.000Z']) await s.ingest([scanFrame(lapsed, agency.id, seq++, at, [makeResult('linux.a.one', 'fail')])]);
+  });
+  afterEach(async () => {
+    await s.close();
+    rmSync(cdir, { recursive: true, force: true });
+  });
+
+  const obligations = [{ directive: 'BOD-23-01', id: 'vulnerability-enumeration', everyDays: 14, what: 'Every host assessed (enumerated) at least every 14 days.' }];
+
+  it('records every scan, even one that changed nothing, and says which hosts missed the cadence over new year', () => {
+    const [c] = sqliteAgencyCadence(s.db, { agency: 'doi', from: '2026-12-01T00:00:00.000Z', to: '2027-01-31T00:00:00.000Z', obligations });
+    expect(c!.met).toBe(false);
+    const steady = c!.hosts.find((h) => h.hostname === 'steady')!;
+    expect(steady.met).toBe(true);
+    expect(steady.assessments).toHaveLength(9);
+    const lapsed = c!.hosts.find((h) => h.hostname === 'lapsed')!;
+    expect(lapsed.met).toBe(false);
+    expect(lapsed.gaps.map((g) => [g.from.slice(0, 10), g.to.slice(0, 10), g.days])).toEqual([['2026-12-10', '2027-01-20', 41]]);
+  });
+
+  it('puts the cadence in the evidence model, the HTML report and the OSCAL result', async () => {
+    const model = await sqliteAgencyEvidence(s.db, { agency: 'doi', now: '2027-02-01T00:00:00.000Z', asOf: '2027-01-31T00:00:00.000Z', cadence: { obligations, periodDays: 61 } });
+    expect(model.cadences?.[0]?.met).toBe(false);
+    const html = htmlReport(model);
+    expect(html).toContain('<section id="cadence"');
+    expect(html).toMatch(/lapsed<\/td><td><span class="v-fail">NO/);
+    const doc = evidenceToOscal(model);
+    expect(validate(doc).errors).toEqual([]);
+    const props = (doc['assessment-results'] as { results: Array<{ props: Array<{ name: string; value: string }> }> }).results[0]!.props;
+    expect(props.find((p) => p.name === 'cadence')!.value).toMatch(/BOD-23-01 vulnerability-enumeration: .* not met \(lapsed\)/);
   });
 });

@@ -12,6 +12,9 @@ import { htmlReport } from '../../../shared/reports/html.js';
 import { evidenceToOscal } from '../../../shared/oscal/from-evidence.js';
 import { sqliteAgencyEvidence } from '../../store/sqlite/evidence-query.js';
 import { SqliteWaivers } from '../../store/sqlite/waivers.js';
+import { hostScanObligations, sqliteAgencyCadence, type CadenceObligation } from '../../store/sqlite/cadence-query.js';
+import { loadDirectives } from '../../../agent/rules/directives.js';
+import { directivesFile } from '../../../agent/rules/paths.js';
 import type { Agency, Store } from '../../store/store.js';
 import type { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import { assertAdmin, assertCanRead, bearerAuth, requireUser } from '../bearer-auth.js';
@@ -26,7 +29,10 @@ const EvidenceQuery = z.object({
   all: z.enum(['true', 'false']).optional(),
   /** Rebuild the evidence as it stood at this past instant (RFC 3339). */
   asOf: z.iso.datetime({ offset: true }).optional(),
+  /** Days before the report time over which assessment cadences are judged (0: none). */
+  cadenceDays: z.coerce.number().int().min(0).max(3660).default(30),
 });
+const CadenceQuery = z.object({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }).optional() });
 const WaiverBody = z.strictObject({
   ruleId: z.string().min(1),
   hosts: z.array(z.string().min(1)).max(10_000).default([]),
@@ -52,6 +58,19 @@ function sqliteDb(store: Store): SqliteStore['db'] {
   return (store as SqliteStore).db;
 }
 
+let cadenceCache: Promise<CadenceObligation[]> | undefined;
+/** The host-scan cadences of the shipped directives catalog, read once per process. */
+function hostScanCadences(): Promise<CadenceObligation[]> {
+  cadenceCache ??= loadDirectives(directivesFile()).then(
+    (index) => hostScanObligations(index.values()),
+    (err: unknown) => {
+      cadenceCache = undefined;
+      throw err;
+    },
+  );
+  return cadenceCache;
+}
+
 export function evidenceRoutes(app: FastifyInstance, store: Store): void {
   async function agencyFor(req: FastifyRequest): Promise<Agency> {
     const { agency } = parseWith(AgencyParams, req.params, 'path');
@@ -70,7 +89,14 @@ export function evidenceRoutes(app: FastifyInstance, store: Store): void {
       const q = parseWith(EvidenceQuery, req.query, 'query');
       const now = new Date().toISOString();
       const hosts = q.host?.split(',').map((h) => h.trim()).filter(Boolean);
-      const model = await sqliteAgencyEvidence(sqliteDb(store), { agency: agency.name, ...(hosts?.length ? { hosts } : {}), now, ...(q.asOf ? { asOf: q.asOf } : {}) });
+      const obligations = q.cadenceDays > 0 ? await hostScanCadences() : [];
+      const model = await sqliteAgencyEvidence(sqliteDb(store), {
+        agency: agency.name,
+        ...(hosts?.length ? { hosts } : {}),
+        now,
+        ...(q.asOf ? { asOf: q.asOf } : {}),
+        ...(obligations.length ? { cadence: { obligations, periodDays: q.cadenceDays } } : {}),
+      });
       const body =
         q.format === 'json' ? JSON.stringify(model) : q.format === 'csv' ? findingsCsv(model, { all: q.all === 'true' }) : q.format === 'html' ? htmlReport(model) : JSON.stringify(evidenceToOscal(model));
       const ext = q.format === 'oscal' ? 'oscal.json' : q.format;
@@ -80,6 +106,13 @@ export function evidenceRoutes(app: FastifyInstance, store: Store): void {
         .header('content-disposition', `attachment; filename="rampart-${agency.name.replace(/[^A-Za-z0-9._-]/g, '_')}-${stamp}.${ext}"`)
         .header('x-content-type-options', 'nosniff');
       return body;
+    });
+
+    api.get('/api/v1/agencies/:agency/cadence', async (req) => {
+      const agency = await agencyFor(req);
+      const q = parseWith(CadenceQuery, req.query, 'query');
+      const items = sqliteAgencyCadence(sqliteDb(store), { agency: agency.name, from: q.from, to: q.to ?? new Date().toISOString(), obligations: await hostScanCadences() });
+      return { items };
     });
 
     api.get('/api/v1/agencies/:agency/waivers', async (req) => {

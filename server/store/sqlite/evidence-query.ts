@@ -12,6 +12,7 @@ import { SeveritySchema } from '../../../shared/rule-pack.js';
 import { VERSION } from '../../../shared/version.js';
 import { waiverKey } from '../waivers.js';
 import { SqliteWaivers } from './waivers.js';
+import { sqliteAgencyCadence, type CadenceObligation } from './cadence-query.js';
 
 export interface AgencyEvidenceOptions {
   /** Agency name or numeric id. */
@@ -27,6 +28,8 @@ export interface AgencyEvidenceOptions {
    * again since carries no probe evidence, and says so.
    */
   asOf?: string;
+  /** Add the assessment cadences over the `periodDays` days before the as-of time (default 30). */
+  cadence?: { obligations: readonly CadenceObligation[]; periodDays?: number };
   title?: string;
 }
 
@@ -129,6 +132,14 @@ export async function sqliteAgencyEvidence(db: Database, options: AgencyEvidence
   }
 
   const scope = options.hosts && options.hosts.length === 1 ? 'host' : 'agency';
+  const cadences = options.cadence
+    ? sqliteAgencyCadence(db, {
+        agency: agency.name,
+        from: new Date(Date.parse(at) - (options.cadence.periodDays ?? 30) * 86_400_000).toISOString(),
+        to: at,
+        obligations: options.cadence.obligations,
+      }).map((c) => ({ ...c, hosts: c.hosts.filter((h) => hosts.some((x) => x.id === h.hostId)) }))
+    : undefined;
   return {
     schema: EVIDENCE_MODEL_SCHEMA_ID,
     assessment: {
@@ -143,6 +154,7 @@ export async function sqliteAgencyEvidence(db: Database, options: AgencyEvidence
     },
     hosts,
     results,
+    ...(cadences && cadences.length ? { cadences } : {}),
   };
 }
 

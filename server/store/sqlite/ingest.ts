@@ -59,6 +59,7 @@ export class SqliteIngest {
       deleteResult: db.prepare('DELETE FROM results WHERE agent_key = ? AND rule_key = ?'),
       staleResults: db.prepare('SELECT rule_key AS ruleKey, status FROM results WHERE agent_key = ? AND scan_id != ? AND seq < ?'),
       history: db.prepare('INSERT INTO status_history (agent_key, rule_key, from_status, to_status, at, seq) VALUES (?, ?, ?, ?, ?, ?)'),
+      scanSeen: db.prepare('INSERT OR IGNORE INTO host_scans (agent_key, scan_id, scanned_at) VALUES (?, ?, ?)'),
       openFinding: db.prepare(
         'INSERT OR IGNORE INTO findings (agency_id, agent_key, rule_key, first_seen_at, due_at, directive) VALUES (?, ?, ?, ?, ?, ?)',
       ),
@@ -117,6 +118,7 @@ export class SqliteIngest {
         const scannedAt = new Date(frame.scannedAt).toISOString();
         const changes: NonNullable<IngestOutcome['changes']> = [];
         this.applyResults(item.agencyId, agentKey, frame, scannedAt, ad, agencyDeltas, changes);
+        this.s.scanSeen!.run(agentKey, frame.scanId, scannedAt);
         if (ad.lastScanAt === null || scannedAt > ad.lastScanAt) {
           ad.lastScanAt = scannedAt;
           ad.lastScanId = frame.scanId;

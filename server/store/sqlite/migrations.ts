@@ -6,6 +6,7 @@ import type { Database } from 'better-sqlite3';
 import { AppError } from '../../../shared/errors.js';
 import { WAIVERS_MIGRATION } from './migration-waivers.js';
 import { DASHBOARD_MIGRATION } from './migration-dashboard.js';
+import { SCAN_HISTORY_MIGRATION } from './migration-scan-history.js';
 
 export interface Migration {
   version: number;
@@ -164,6 +165,7 @@ CREATE TABLE agency_rule_counts (
   },
   WAIVERS_MIGRATION,
   DASHBOARD_MIGRATION,
+  SCAN_HISTORY_MIGRATION,
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
