@@ -132,6 +132,8 @@ export interface ConnectOptions {
   signWith?: KeyObject;
   nonce?: string;
   agentIdHeader?: string;
+  /** false: never answer the collector's pings (a dead peer). */
+  autoPong?: boolean;
 }
 
 export type UpgradeResult = { ok: true; socket: AgentSocket } | { ok: false; status: number; body: unknown };
@@ -184,7 +186,7 @@ export class TestAgent {
     const signature = sign(null, Buffer.from(authMessage(agentId, nonce), 'utf8'), opts.signWith ?? this.privateKey).toString('base64');
     const headers: Record<string, string> = { [HEADERS.agent]: agentId, [HEADERS.nonce]: nonce, [HEADERS.signature]: signature };
     if (opts.protocolHeader !== null) headers[HEADERS.protocol] = opts.protocolHeader ?? String(PROTOCOL_VERSION);
-    const ws = new WebSocket(this.baseUrl.replace(/^http/, 'ws') + AGENT_WS_PATH, { headers });
+    const ws = new WebSocket(this.baseUrl.replace(/^http/, 'ws') + AGENT_WS_PATH, { headers, autoPong: opts.autoPong ?? true });
     return new Promise((resolve) => {
       ws.once('open', () => resolve({ ok: true, socket: new AgentSocket(ws) }));
       ws.once('unexpected-response', (_req, res) => {
