@@ -74,8 +74,8 @@ export interface ConnectionHandlers {
   ready(welcome: WelcomeFrame): void;
   /** An ack or resync arrived. */
   frame(frame: AckFrame | ResyncFrame): void;
-  /** The Ready (or handshaking) connection is gone: everything in flight is unacknowledged. */
-  down(): void;
+  /** The Ready (or handshaking) connection is gone (with this close code): everything in flight is unacknowledged. */
+  down(closeCode: number): void;
 }
 
 export interface ConnectionOptions {
@@ -254,7 +254,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         if (this.ws === ws) this.ws = undefined;
         const wasUp = this.current === ConnectionState.Ready || this.current === ConnectionState.Handshaking;
         this.clearLink();
-        if (wasUp) this.options.handlers.down();
+        if (wasUp) this.options.handlers.down(code);
         if (!opened) return settle(refusal ?? new AppError('ERR_AGENT_SERVER_UNREACHABLE', `connection to ${url} closed before the upgrade (${code})`));
         const reason = reasonBuf.toString('utf8');
         const fatal = FATAL_CLOSE.get(code);

@@ -106,7 +106,7 @@ export async function runAgent(config: AgentConfig, options: RunOptions, rootLog
         await scheduler.idle();
         await delivery.idle();
         if (outbox.depth > 0) continue;
-        if (!tracker.mustSendFull) break;
+        if (!tracker.mustSendFull && !outbox.needFull) break;
         await scheduler.trigger('resync');
       }
       log.info({ ...delivery.stats }, 'Everything acknowledged');

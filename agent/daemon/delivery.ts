@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../shared/log.js';
 import {
+  CLOSE_CODES,
   PROTOCOL_DEFAULTS,
   PROTOCOL_VERSION,
   type AckFrame,
@@ -21,6 +22,9 @@ import type { Connection, ConnectionHandlers } from './connection.js';
 import type { Outbox, SeqFrame } from './outbox.js';
 import { planDelta, splitPlan } from './rule-state.js';
 import type { StateTracker } from './state-tracker.js';
+
+/** Closes with the same oldest frame in flight before that frame is set aside. */
+const POISON_STRIKES = 3;
 
 /** Bytes kept free in each frame for the envelope (packs, ids) around the results. */
 const ENVELOPE_RESERVE = 64 * 1024;
@@ -44,6 +48,7 @@ export class Delivery extends EventEmitter<DeliveryEvents> {
   private conn: Connection | undefined;
   private readonly inFlight = new Set<number>();
   private readonly ackQueue: number[] = [];
+  private suspect: { seq: number; strikes: number } | undefined;
   private window = 0;
   private maxResultsPerFrame: number = PROTOCOL_DEFAULTS.maxResultsPerFrame;
   private maxFrameBytes: number = PROTOCOL_DEFAULTS.maxFrameBytes;
@@ -75,9 +80,11 @@ export class Delivery extends EventEmitter<DeliveryEvents> {
     return {
       ready: (welcome) => void this.onWelcome(welcome),
       frame: (frame) => (frame.type === 'ack' ? this.onAck(frame) : this.onResync(frame)),
-      down: () => {
+      down: (closeCode) => {
         this.window = 0;
+        const oldest = Math.min(...this.inFlight);
         this.inFlight.clear();
+        this.notePoison(closeCode, oldest);
       },
     };
   }
@@ -247,6 +254,28 @@ export class Delivery extends EventEmitter<DeliveryEvents> {
   private onResync(frame: ResyncFrame): void {
     this.log.info({ reason: frame.reason }, 'Collector asked for the full state');
     void this.serial(() => this.tracker.requestFull()).then(() => this.emit('resync', frame.reason));
+  }
+
+  /**
+   * A frame the collector refuses as invalid or too large (close 4400/4413) would be resent
+   * after every reconnect forever. The collector handles frames in order, so the suspect is the
+   * oldest frame in flight; after POISON_STRIKES closes in a row with the same suspect it is
+   * set aside (outbox.quarantine: counted as dropped, full state owed) so delivery moves on.
+   */
+  private notePoison(closeCode: number, oldest: number): void {
+    if ((closeCode !== CLOSE_CODES.invalidFrame && closeCode !== CLOSE_CODES.frameTooLarge && closeCode !== CLOSE_CODES.messageTooBig) || !Number.isFinite(oldest)) {
+      this.suspect = undefined;
+      return;
+    }
+    this.suspect = this.suspect?.seq === oldest ? { seq: oldest, strikes: this.suspect.strikes + 1 } : { seq: oldest, strikes: 1 };
+    if (this.suspect.strikes < POISON_STRIKES) return;
+    const seq = oldest;
+    this.suspect = undefined;
+    void this.serial(async () => {
+      if (await this.outbox.quarantine(seq)) {
+        this.log.error({ seq, closeCode, dropped: this.outbox.dropped }, 'Collector keeps refusing this frame; set aside as rejected, the next scan sends the full state');
+      }
+    });
   }
 
   /** Send queued frames in seq order while the window has room. */

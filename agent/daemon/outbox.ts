@@ -221,6 +221,25 @@ export class Outbox {
   }
 
   /**
+   * Set aside a frame the collector keeps refusing (renamed to `rejected-<file>`, kept for
+   * diagnosis), counted as dropped; a results frame makes the next scan send the full state.
+   */
+  quarantine(seq: number): Promise<boolean> {
+    return this.serial(async () => {
+      const entry = this.entries.get(seq);
+      if (!entry) return false;
+      this.drops.dropped++;
+      if (entry.type === 'results') this.drops.needFull = true;
+      await this.writeDrops();
+      await fs.rename(path.join(this.dir, fileName(seq)), path.join(this.dir, `rejected-${fileName(seq)}`));
+      await fsyncDir(this.dir);
+      this.entries.delete(seq);
+      this.totalBytes -= entry.bytes;
+      return true;
+    });
+  }
+
+  /**
    * Never hand out a seq at or below `seq` again (the collector has committed up to it, e.g.
    * after this state directory was restored from an old backup).
    */

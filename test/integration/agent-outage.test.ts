@@ -137,4 +137,36 @@ describe('collector outages', { timeout: 300_000 }, () => {
       await admin.close();
     }
   });
+
+  it('a frame the collector keeps refusing (4400) is set aside after three tries, counted, and the full state is resent', async () => {
+    const dataDir = path.join(tmp, 'poison', 'collector');
+    const collector = await startCollectorProcess(dataDir, await freePort());
+    const admin = await Admin.open(dataDir);
+    const a: AgentEnv = { stateDir: path.join(tmp, 'poison', 'state'), fixtureRoot: path.join(tmp, 'poison', 'root') };
+    await makeFixtureRoot(a.fixtureRoot, 'poison-host', [0, 1]);
+    const agentId = await enrollAgent(collector.url, await admin.token('dhs'), a);
+    try {
+      expect((await runRampart(['agent', 'run', '--once', '--timeout', '60'], a)).code).toBe(0);
+      // A frame this collector cannot accept (a result without its required fields), queued as if by an older/newer agent.
+      const outbox = path.join(a.stateDir, 'outbox');
+      const { next } = JSON.parse(await fs.readFile(path.join(outbox, 'seq.json'), 'utf8')) as { next: number };
+      const bad = { meta: { enqueuedAt: new Date().toISOString() }, frame: { v: 1, type: 'results', seq: next, scanId: 's', scannedAt: new Date().toISOString(), packs: [], full: false, results: [{ ruleId: 'test.stream.marker-01' }] } };
+      await fs.writeFile(path.join(outbox, `${String(next).padStart(16, '0')}.frame`), JSON.stringify(bad));
+      await setMarker(a.fixtureRoot, 5, true);
+
+      const r = await runRampart(['agent', 'run', '--once', '--timeout', '90'], a);
+      expect(r.code, r.stderr.slice(-2000)).toBe(0);
+      expect(r.logs.filter((l) => l.msg === 'Collector reported an error').map((l) => l.code)).toEqual(['ERR_PROTOCOL_INVALID_FRAME', 'ERR_PROTOCOL_INVALID_FRAME', 'ERR_PROTOCOL_INVALID_FRAME']);
+      expect(r.logs.some((l) => l.msg?.startsWith('Collector keeps refusing this frame'))).toBe(true);
+      expect(await fs.readdir(outbox)).toContain(`rejected-${String(next).padStart(16, '0')}.frame`);
+      const drops = JSON.parse(await fs.readFile(path.join(outbox, 'drops.json'), 'utf8')) as { dropped: number; needFull: boolean };
+      expect(drops).toEqual({ dropped: 1, needFull: false });
+      const detail = await admin.store.hostDetail(agentId);
+      expect(detail.host.counts).toMatchObject({ pass: 3, fail: STREAM_RULES - 3 });
+      expect(detail.host.delivery.missing).toBe(1);
+    } finally {
+      await collector.stop();
+      await admin.close();
+    }
+  });
 });
