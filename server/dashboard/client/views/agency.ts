@@ -6,6 +6,7 @@ import { api, query, type Finding, type HostSummary, type Paged, type Posture } 
 import { enc, html, mount, onlineBadge, severity, when } from '../dom.js';
 import { setParams, type Route } from '../router.js';
 import { pager, wirePagers } from './pager.js';
+import { evidenceDownloads, wireEvidenceDownloads } from '../evidence-downloads.js';
 
 const PAGE = 50;
 
@@ -46,6 +47,7 @@ export async function renderAgency(main: HTMLElement, route: Route): Promise<voi
       <div class="kpi"><span>Overdue findings</span><b>${posture.findings.overdue}</b></div>
       <div class="kpi"><span>Due in ${posture.findings.dueSoonDays} days</span><b>${posture.findings.dueSoon}</b></div>
     </div>
+    ${evidenceDownloads(posture.agency.name)}
     ${comps.length > 0 ? html`<h2>Components</h2><ul>${comps.map((c) => html`<li><a href="#/agency/${enc(c.name)}">${c.name}</a> — score ${c.score ?? '—'}, ${c.hosts} hosts</li>`)}</ul>` : ''}
     <h2>Compliance per directive</h2>
     ${directives.length ? html`<table><thead><tr><th scope="col">Directive</th><th scope="col">Compliant</th><th scope="col">Pass</th><th scope="col">Fail</th><th scope="col">Error</th></tr></thead><tbody>${directives}</tbody></table>` : html`<div class="empty">No results yet: once an agent reports, compliance per directive appears here.</div>`}
@@ -80,4 +82,5 @@ export async function renderAgency(main: HTMLElement, route: Route): Promise<voi
     });
   });
   wirePagers(main, (param, offset) => setParams(route, { [param]: offset }));
+  wireEvidenceDownloads(main);
 }
