@@ -37,6 +37,13 @@ export const ERRORS = {
   ERR_PACK_UNKNOWN_PARAMETER: { summary: 'A rule refers to a pack parameter that the pack does not declare.', fix: 'Declare the parameter under `parameters:` or correct the name.' },
   ERR_DIRECTIVES_INVALID: { summary: 'The directives catalog (rules/directives.yaml) is not valid.', fix: 'Correct the reported field in the directives catalog.' },
   ERR_TAILORING_INVALID: { summary: 'A tailoring file is invalid or names a rule or parameter the packs do not have.', fix: 'Correct the tailoring file; docs/rules.md shows its format.' },
+  ERR_PACK_BUNDLE_INVALID: { summary: 'A signed pack bundle is not JSON, not in the rampart-pack-bundle/1 format, or its header does not match the pack inside.', fix: 'Sign the pack again with `rampart rules sign` and publish the new bundle.', status: 400 },
+  ERR_PACK_UNSIGNED: { summary: 'A pack bundle carries no signature and this agent does not accept unsigned packs.', fix: 'Sign the pack with `rampart rules sign --key KEY PACK`; `--allow-unsigned` exists for development only.', status: 400 },
+  ERR_PACK_SIGNATURE: { summary: 'A pack bundle was changed after signing: its digest or signature does not verify.', fix: 'Do not edit signed bundles; sign the pack again and publish the new bundle. Investigate where the change happened.', status: 400 },
+  ERR_PACK_UNTRUSTED_KEY: { summary: 'A pack bundle is signed by a key that is not in the agent\'s trusted key directory.', fix: 'Copy the signer\'s public key (.pub from `rampart rules keygen`) into the trusted key directory, or sign with a trusted key.', status: 400 },
+  ERR_PACK_ROLLBACK: { summary: 'A pack bundle has an older version than the one installed, or reuses the installed version with different content.', fix: 'Publish the pack with a higher `pack.version`; versions only go up.', status: 409 },
+  ERR_PACK_KEY_PERMISSIONS: { summary: 'A pack signing key file is readable or writable by other users.', fix: 'Run `chmod 600` on the key file named in the message (and check its owner), then sign again.' },
+  ERR_PACK_KEY_INVALID: { summary: 'A pack signing or trusted key file is not an Ed25519 key in PEM form.', fix: 'Use the files written by `rampart rules keygen` (.key private, .pub public).' },
 
   // --- probes and evaluation (these become `error` results, never a crash) ---
   ERR_PROBE_FAILED: { summary: 'A probe could not observe the host.', fix: 'Read the message; check that the agent runs as root and the named source exists.' },
@@ -67,6 +74,9 @@ export const ERRORS = {
   ERR_PROTOCOL_IDENTITY: { summary: 'A frame claims another agent or agency than the one that authenticated.', fix: 'Send only your own results; check that the agent state directory belongs to this host.', status: 403, closeCode: 4403 },
   ERR_PROTOCOL_WINDOW: { summary: 'The agent sent more unacknowledged frames than the window the collector announced.', fix: 'Keep at most `window` results/digest frames in flight; wait for acks before sending more.', status: 429, closeCode: 4429 },
   ERR_PROTOCOL_SUPERSEDED: { summary: 'A newer connection of the same agent replaced this one.', fix: 'Run one agent process per state directory; the newest connection stays.', status: 409, closeCode: 4409 },
+  ERR_PROTOCOL_RATE: { summary: 'The agent sent frames faster than the collector allows on one connection.', fix: 'Send at most the configured frames per second (docs/SECURITY.md, abuse limits); a normal agent never comes close.', status: 429, closeCode: 4429 },
+  ERR_PROTOCOL_TIMEOUT: { summary: 'The agent did not send hello in time after the WebSocket opened.', fix: 'Send hello right after the upgrade; check the network between agent and collector.', status: 408, closeCode: 4408 },
+  ERR_PROTOCOL_SLOW_CONSUMER: { summary: 'The agent did not read what the collector sent, so the collector dropped the connection.', fix: 'Read frames from the socket continuously; check the agent host is not overloaded.', status: 503, closeCode: 4410 },
 
   // --- authentication (agent upgrade and API bearer tokens) ---
   ERR_AUTH_MISSING: { summary: 'The request carries no credentials (agent headers or bearer token).', fix: 'Send the X-Rampart-* headers on the agent upgrade, or `Authorization: Bearer <token>` on the API.', status: 401 },
@@ -76,6 +86,8 @@ export const ERRORS = {
   ERR_AUTH_SIGNATURE: { summary: 'The signature over the challenge does not verify with the enrolled public key.', fix: 'Sign "rampart-agent-auth/v1\\n<agentId>\\n<nonce>" with the enrolled Ed25519 key; re-enroll if the key was lost.', status: 401 },
   ERR_AUTH_TOKEN: { summary: 'The API bearer token is unknown or expired.', fix: 'Create a token with `rampart server user add NAME --role admin` and send it as `Authorization: Bearer <token>`.', status: 401 },
   ERR_AUTH_FORBIDDEN: { summary: 'The API token may not read or change this resource.', fix: 'Use a token of a user whose role and agency allow it.', status: 403 },
+  ERR_AUTH_CLIENT_CERT: { summary: 'The collector requires a client certificate for agent endpoints and none (or an untrusted one) was presented.', fix: 'Give the agent --client-cert and --client-key issued by the CA the collector trusts (--client-ca).', status: 401 },
+  ERR_AUTH_LIMIT: { summary: 'Too many connections or upgrade attempts from this address or for this agent.', fix: 'Run one agent per state directory and let it back off; raise the collector limits if many agents share one address (NAT).', status: 429 },
 
   // --- enrollment ---
   ERR_ENROLL_TOKEN_INVALID: { summary: 'The enrollment token is unknown.', fix: 'Copy the token exactly as `rampart server token create` printed it, or create a new one.', status: 401 },
@@ -98,6 +110,7 @@ export const ERRORS = {
   ERR_STORE_BUSY: { summary: 'The database stayed locked by another process longer than the busy timeout.', fix: 'Retry; make sure only one collector and short CLI commands use the data directory.', status: 503 },
   ERR_STORE_WRITE: { summary: 'A database write failed; nothing of that batch was acknowledged.', fix: 'Check free disk space and the collector log; agents resend unacknowledged frames.', status: 503 },
   ERR_SERVER_LISTEN: { summary: 'The collector cannot listen on the requested host and port.', fix: 'Pick a free port with --port, or stop the process that holds it.' },
+  ERR_TLS_CONFIG: { summary: 'A TLS certificate, key or CA file cannot be read or does not form a valid TLS configuration.', fix: 'Check the --tls-cert, --tls-key, --client-ca (collector) or --ca, --client-cert, --client-key (agent) files: PEM, readable, key matching the certificate.' },
 
   // --- evidence exports (OSCAL, CSV, HTML) ---
   ERR_EVIDENCE_INVALID: { summary: 'The evidence given to an export is not a valid evidence model (a missing field, a duplicate host or result, or a result for an unknown host).', fix: 'Correct the evidence model at the reported path; docs/evidence.md describes it.', status: 400 },

@@ -22,6 +22,10 @@ Commands:
       --format FORMAT     text (default) or json.
   probes              List every probe type with its parameters and observed fields.
       --format FORMAT     text (default) or json.
+  keygen|sign|verify  Signed rule packs (docs/SECURITY.md):
+      keygen --out DIR                      Ed25519 pair: DIR/pack-signing.key (0600) + .pub
+      sign --key KEY PACK [--out BUNDLE]    Compile PACK and write a signed bundle
+      verify --pubkey P BUNDLE              Verify a bundle as an agent would
 
 Examples:
   rampart rules lint rules/linux-network-baseline.yaml
@@ -36,6 +40,9 @@ export async function rulesCommand(argv: string[], io: { stdout: NodeJS.Writable
   }
   if (sub === 'lint') return lint(rest, io);
   if (sub === 'probes') return probes(rest, io);
+  if (sub === 'keygen') return (await import('./rules-sign.js')).keygenCommand(rest, io);
+  if (sub === 'sign') return (await import('./rules-sign.js')).signCommand(rest, io);
+  if (sub === 'verify') return (await import('./rules-sign.js')).verifyCommand(rest, io);
   throw new AppError('ERR_USAGE', `unknown rules command "${sub}"; try: rampart rules --help`);
 }
 
