@@ -90,7 +90,18 @@ export class LiveHub {
     const holder = this.tickets.consume(url.searchParams.get('ticket') ?? '');
     if (!holder) return refuseUpgrade(socket, 401, 'ERR_AUTH_TOKEN', 'the live ticket is unknown, used or expired; buy one with POST /api/v1/live/ticket');
     if (this.sockets.size >= MAX_LIVE_SOCKETS) return refuseUpgrade(socket, 503, 'ERR_INTERNAL', 'too many live dashboards are connected');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, holder.user, holder.tokenHash));
+    // The scope is computed from the agency tree as it is now (components added since start count).
+    this.store.agencyTree().then(
+      (tree) => {
+        this.tree = tree;
+        if (socket.destroyed) return;
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, holder.user, holder.tokenHash));
+      },
+      (err: unknown) => {
+        this.log.warn({ err }, 'could not read the agency tree for a live dashboard');
+        refuseUpgrade(socket, 500, 'ERR_INTERNAL', 'the collector could not check this user\'s scope');
+      },
+    );
   }
 
   private onConnection(ws: WebSocket, user: User, tokenHash: string): void {

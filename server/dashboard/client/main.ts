@@ -75,7 +75,13 @@ async function show(options: { quiet?: boolean } = {}): Promise<void> {
     else if (current.view === 'help') mount(main, html`<h1>Help</h1><p>Status is shown as text and symbol: ✓ PASS, ✗ FAIL, ! ERROR (could not be checked; never counted as passing), – N/A. Findings are due by the directive clock of the rule (for example 14 days under BOD 23-02). Every page can be filtered with the forms above its tables, and every list is paged on the server.</p>`);
     else await renderOverview(main, current);
     if (options.quiet) window.scrollTo(0, scrollY);
-    else main.focus({ preventScroll: true });
+    else {
+      // A new page starts at its top (an in-page #rule-… anchor is honoured by the host view).
+      const target = current.anchor ? document.getElementById(current.anchor) : null;
+      if (target) target.scrollIntoView({ block: 'start' });
+      else window.scrollTo(0, 0);
+      main.focus({ preventScroll: true });
+    }
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
       setToken(null);
@@ -109,6 +115,11 @@ function onLive(e: LiveEvent): void {
   }, 250);
 }
 
+// The skip link moves focus to the content without touching the hash (the hash is the route).
+document.querySelector<HTMLAnchorElement>('a.skip')?.addEventListener('click', (e) => {
+  e.preventDefault();
+  main.focus();
+});
 window.addEventListener('hashchange', () => void show());
 window.addEventListener('rampart:signed-in', () => void show());
 void show();

@@ -39,7 +39,7 @@ export async function renderHost(main: HTMLElement, route: Route): Promise<void>
         </dl><details><summary>Raw evidence</summary><pre>${JSON.stringify(b.evidence ?? [], null, 2)}</pre></details></details></td>
     </tr>`;
   });
-  const timeline = history.items.map((c) => html`<li>${when(c.at)} — <a href="#rule-${c.ruleId}">${c.ruleId}</a>: ${c.from ? statusBadge(c.from) : html`<span class="muted">new</span>`} → ${statusBadge(c.to)}</li>`);
+  const timeline = history.items.map((c) => html`<li>${when(c.at)} — <a href="#/host/${enc(id)}#rule-${c.ruleId}">${c.ruleId}</a>: ${c.from ? statusBadge(c.from) : html`<span class="muted">new</span>`} → ${statusBadge(c.to)}</li>`);
   mount(
     main,
     html`<h1>${h.hostname} ${onlineBadge(Boolean(h.online))} ${h.revoked ? html`<span class="badge fail">revoked</span>` : ''}</h1>
@@ -53,7 +53,7 @@ export async function renderHost(main: HTMLElement, route: Route): Promise<void>
       <label>Search<input name="q" value="${p.get('q') ?? ''}" placeholder="rule id or title"></label>
       <button type="submit">Apply filters</button>
     </form>
-    ${rows.length ? html`<table><caption>Rules on this host (failures first)</caption><thead><tr><th scope="col">Status</th><th scope="col">Severity</th><th scope="col">Rule</th><th scope="col">Evidence</th></tr></thead><tbody>${rows}</tbody></table>` : html`<div class="empty">No results match. A host shows results after its first scan is delivered.</div>`}
+    ${rows.length ? html`<table class="results"><caption>Rules on this host (failures first)</caption><thead><tr><th scope="col">Status</th><th scope="col">Severity</th><th scope="col">Rule</th><th scope="col">Evidence</th></tr></thead><tbody>${rows}</tbody></table>` : html`<div class="empty">No results match. A host shows results after its first scan is delivered.</div>`}
     ${pager('results', results)}
     <h2>Timeline of changes</h2>
     ${timeline.length ? html`<ol>${timeline}</ol>` : html`<div class="empty">No status changes recorded yet.</div>`}`,
