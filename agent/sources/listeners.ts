@@ -143,16 +143,24 @@ export function readListeners(ctx: ScanContext): Promise<Listener[] | undefined>
   });
 }
 
-/** inode → lowest pid holding it, from /proc/PID/fd/N → "socket:[inode]" links. Unreadable fds are skipped. */
+/** Processes and links looked at concurrently: a busy host has tens of thousands of fds, and one promise per fd at once costs ~100 MB. */
+const PID_BATCH = 16;
+const FD_BATCH = 256;
+
+/**
+ * inode → lowest pid holding it, from /proc/PID/fd/N → "socket:[inode]" links. Unreadable fds are skipped.
+ * PIDs are visited in ascending batches and the walk stops once every wanted inode has an owner (later
+ * batches only hold higher PIDs, so the lowest owner is already known).
+ */
 async function socketOwners(ctx: ScanContext, wanted: Set<number>): Promise<Map<number, number>> {
   const owners = new Map<number, number>();
-  const procs = (await readProcesses(ctx)) ?? [];
-  await Promise.all(
-    procs.map(async ({ pid }) => {
-      const fds = await ctx.host.readDir(`/proc/${pid}/fd`).catch(() => undefined);
-      if (!fds) return;
+  const pids = ((await readProcesses(ctx)) ?? []).map((p) => p.pid).sort((a, b) => a - b);
+  const visit = async (pid: number): Promise<void> => {
+    const fds = await ctx.host.readDir(`/proc/${pid}/fd`).catch(() => undefined);
+    if (!fds) return;
+    for (let i = 0; i < fds.length; i += FD_BATCH) {
       await Promise.all(
-        fds.map(async (fd) => {
+        fds.slice(i, i + FD_BATCH).map(async (fd) => {
           const link = await ctx.host.readLink(`/proc/${pid}/fd/${fd}`).catch(() => undefined);
           const m = link ? /^socket:\[(\d+)\]$/.exec(link) : null;
           if (!m) return;
@@ -162,7 +170,10 @@ async function socketOwners(ctx: ScanContext, wanted: Set<number>): Promise<Map<
           if (prev === undefined || pid < prev) owners.set(inode, pid);
         }),
       );
-    }),
-  );
+    }
+  };
+  for (let i = 0; i < pids.length && owners.size < wanted.size; i += PID_BATCH) {
+    await Promise.all(pids.slice(i, i + PID_BATCH).map(visit));
+  }
   return owners;
 }
