@@ -169,4 +169,65 @@ describe('collector outages', { timeout: 300_000 }, () => {
       await admin.close();
     }
   });
+
+  it('heartbeats report the outbox depth and the drop count to the collector', async () => {
+    const dataDir = path.join(tmp, 'heartbeat', 'collector');
+    const collector = await startCollectorProcess(dataDir, await freePort(), { RAMPART_HEARTBEAT_SECONDS: '1', RAMPART_LAST_SEEN_FLUSH_SECONDS: '1' });
+    const admin = await Admin.open(dataDir);
+    const a: AgentEnv = { stateDir: path.join(tmp, 'heartbeat', 'state'), fixtureRoot: path.join(tmp, 'heartbeat', 'root') };
+    await makeFixtureRoot(a.fixtureRoot, 'heartbeat-host', [0]);
+    const agentId = await enrollAgent(collector.url, await admin.token('dhs'), a);
+    await fs.mkdir(path.join(a.stateDir, 'outbox'), { recursive: true });
+    // Seven frames were lost to overflow in an earlier life of this agent.
+    await fs.writeFile(path.join(a.stateDir, 'outbox/drops.json'), JSON.stringify({ dropped: 7, needFull: false }));
+    const p = spawnRampart(['agent', 'run'], a);
+    try {
+      const agent = await pollUntil('heartbeat recorded', async () => {
+        const row = await admin.store.getAgent(agentId);
+        return row && row.dropped === 7 && row.outboxDepth === 0 && row.lastScanAt ? row : undefined;
+      }, 60_000, 200);
+      expect(agent.lastSeenAt).not.toBeNull();
+    } finally {
+      expect(await p.stop()).toBe(0);
+      await collector.stop();
+      await admin.close();
+    }
+  });
+
+  it('a collector restored from an older backup gets the full state again', async () => {
+    const dataDir = path.join(tmp, 'restore', 'collector');
+    const port = await freePort();
+    let collector = await startCollectorProcess(dataDir, port);
+    let admin = await Admin.open(dataDir);
+    const a: AgentEnv = { stateDir: path.join(tmp, 'restore', 'state'), fixtureRoot: path.join(tmp, 'restore', 'root') };
+    await makeFixtureRoot(a.fixtureRoot, 'restore-host', [0]);
+    const agentId = await enrollAgent(collector.url, await admin.token('dhs'), a);
+    try {
+      expect((await runRampart(['agent', 'run', '--once', '--timeout', '60'], a)).code).toBe(0);
+      await collector.stop();
+      await admin.close();
+      await fs.cp(dataDir, `${dataDir}.backup`, { recursive: true });
+      collector = await startCollectorProcess(dataDir, port);
+      for (const m of [1, 2]) {
+        await setMarker(a.fixtureRoot, m, true);
+        expect((await runRampart(['agent', 'run', '--once', '--timeout', '60'], a)).code).toBe(0);
+      }
+      await collector.stop();
+      await fs.rm(dataDir, { recursive: true, force: true });
+      await fs.rename(`${dataDir}.backup`, dataDir);
+      collector = await startCollectorProcess(dataDir, port);
+      admin = await Admin.open(dataDir);
+      expect((await admin.store.hostDetail(agentId)).host.counts.pass).toBe(1);
+
+      const r = await runRampart(['agent', 'run', '--once', '--timeout', '60'], a);
+      expect(r.code, r.stderr.slice(-2000)).toBe(0);
+      expect(r.logs.some((l) => l.msg?.startsWith('Collector lost acknowledged frames'))).toBe(true);
+      // The scan may have been queued as a delta before welcome revealed the loss; a full state follows it.
+      expect(r.logs.filter((l) => l.msg === 'Scan queued').map((l) => l.full).at(-1)).toBe(true);
+      expect((await admin.store.hostDetail(agentId)).host.counts).toMatchObject({ pass: 3, fail: STREAM_RULES - 3 });
+    } finally {
+      await collector.stop();
+      await admin.close();
+    }
+  });
 });

@@ -56,9 +56,9 @@ export interface CollectorProcess {
   stop(): Promise<void>;
 }
 
-export async function startCollectorProcess(dataDir: string, port: number): Promise<CollectorProcess> {
+export async function startCollectorProcess(dataDir: string, port: number, env: Record<string, string> = {}): Promise<CollectorProcess> {
   const entry = await bundle();
-  const child = spawn(process.execPath, [entry, dataDir, String(port), 'warn'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH } });
+  const child = spawn(process.execPath, [entry, dataDir, String(port), 'warn'], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, ...env } });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
