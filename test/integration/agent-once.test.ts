@@ -67,5 +67,20 @@ describe('rampart agent run --once', { timeout: 180_000 }, () => {
     expect((await admin.store.hostHistory(agentId, { limit: 1000, offset: 0 })).total).toBe(STREAM_RULES + 6);
     const outbox = (await fs.readdir(path.join(a.stateDir, 'outbox'))).filter((n) => n.endsWith('.frame'));
     expect(outbox).toEqual([]);
+
+    const finalSeq = JSON.parse(await fs.readFile(path.join(a.stateDir, 'outbox/seq.json'), 'utf8')) as { next: number };
+    const status = await runRampart(['agent', 'status'], a);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toEqual({
+      stateDir: a.stateDir,
+      enrolled: true,
+      agentId,
+      agency: 'dhs',
+      serverUrl: collector.url,
+      outboxDepth: 0,
+      dropped: 0,
+      ackedSeq: finalSeq.next - 1,
+      ackedRules: STREAM_RULES,
+    });
   });
 });
