@@ -1,11 +1,17 @@
 /**
  * @module Bearer-token authentication of the HTTP API and the role/agency checks routes use.
- * admin and soc read every agency; agency-viewer reads only its own. Only admin changes things.
+ * admin and soc read every agency; agency-viewer reads its own and its components. Only admin changes things.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../shared/errors.js';
 import type { Agency, Store, User } from '../store/store.js';
 import { hashToken } from '../tokens.js';
+import { scopeFor, type Scope } from '../auth/scope.js';
+
+/** The authenticated user with the agencies it may read (server/auth/scope.ts), computed per request. */
+export interface ScopedUser extends User {
+  scope: Scope;
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -21,7 +27,8 @@ export function bearerAuth(store: Store) {
     if (!m) throw new AppError('ERR_AUTH_MISSING', 'the Authorization header is not a bearer token');
     const user = await store.findUserByTokenHash(hashToken(m[1]!));
     if (!user) throw new AppError('ERR_AUTH_TOKEN', 'the bearer token is unknown or expired');
-    req.user = user;
+    const scoped: ScopedUser = { ...user, scope: scopeFor(user, await store.agencyTree()) };
+    req.user = scoped;
   };
 }
 
@@ -30,10 +37,15 @@ export function requireUser(req: FastifyRequest): User {
   return req.user;
 }
 
-export function assertCanRead(user: User, agency: Pick<Agency, 'id' | 'name'>): void {
-  if (user.role === 'agency-viewer' && user.agencyId !== agency.id) {
-    throw new AppError('ERR_AUTH_FORBIDDEN', `user ${user.name} may not read agency ${agency.name}`);
-  }
+/**
+ * Refuse reading an agency outside the user's scope (a viewer reads its agency and its
+ * components). The refusal is the caller's not-found error (default: ERR_AGENCY_NOT_FOUND for
+ * that name), so a forbidden resource answers exactly like a nonexistent one.
+ */
+export function assertCanRead(user: User, agency: Pick<Agency, 'id' | 'name'>, notFound?: () => AppError): void {
+  const scope = (user as Partial<ScopedUser>).scope;
+  const allowed = scope ? scope.canSee(agency.id) : user.role !== 'agency-viewer' || user.agencyId === agency.id;
+  if (!allowed) throw notFound ? notFound() : new AppError('ERR_AGENCY_NOT_FOUND', `agency "${agency.name}" does not exist`);
 }
 
 export function assertAdmin(user: User): void {

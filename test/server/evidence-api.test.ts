@@ -80,7 +80,8 @@ describe('evidence and waiver API', () => {
   });
 
   it('refuses other agencies, bad formats and unknown hosts with coded errors', async () => {
-    expect((await call('GET', '/api/v1/agencies/dhs/evidence', otherViewer)).status).toBe(403);
+    // Another agency's evidence answers exactly like a missing agency (docs/dashboard.md, "Scope").
+    expect((await call('GET', '/api/v1/agencies/dhs/evidence', otherViewer)).status).toBe(404);
     const bad = await call('GET', '/api/v1/agencies/dhs/evidence?format=pdf', admin);
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.text).error.code).toBe('ERR_API_INVALID_REQUEST');
@@ -109,7 +110,7 @@ describe('evidence and waiver API', () => {
     expect((await call('DELETE', '/api/v1/waivers/W-999', admin, {})).status).toBe(404);
     const audit = JSON.parse((await call('GET', `/api/v1/waivers/${w.id}/audit`, viewer)).text).items;
     expect(audit.map((e: { action: string; actor: string }) => `${e.action} ${e.actor}`)).toEqual(['waiver.create api:alice', 'waiver.update api:alice', 'waiver.remove api:alice']);
-    expect((await call('GET', `/api/v1/waivers/${w.id}/audit`, otherViewer)).status).toBe(403);
+    expect((await call('GET', `/api/v1/waivers/${w.id}/audit`, otherViewer)).status).toBe(404);
     expect((await call('POST', '/api/v1/agencies/dhs/waivers', admin, { ...body, expiresAt: '2000-01-01T00:00:00Z' })).status).toBe(400);
   });
 });

@@ -76,7 +76,8 @@ export function evidenceRoutes(app: FastifyInstance, store: Store): void {
     const { agency } = parseWith(AgencyParams, req.params, 'path');
     const found = await store.findAgency(agency);
     if (!found) throw new AppError('ERR_AGENCY_NOT_FOUND', `agency "${agency}" does not exist`);
-    assertCanRead(requireUser(req), found);
+    // Out of scope answers exactly like a missing agency (the name as the caller wrote it).
+    assertCanRead(requireUser(req), found, () => new AppError('ERR_AGENCY_NOT_FOUND', `agency "${agency}" does not exist`));
     return found;
   }
 
@@ -155,7 +156,7 @@ export function evidenceRoutes(app: FastifyInstance, store: Store): void {
       const waivers = new SqliteWaivers(sqliteDb(store));
       const w = await waivers.getWaiver(id, new Date().toISOString());
       if (!w) throw new AppError('ERR_WAIVER_NOT_FOUND', `no waiver ${id}`);
-      assertCanRead(user, { id: w.agencyId, name: w.agencyName });
+      assertCanRead(user, { id: w.agencyId, name: w.agencyName }, () => new AppError('ERR_WAIVER_NOT_FOUND', `no waiver ${id}`));
       return { items: await waivers.auditLog({ objectId: w.id }) };
     });
   });
