@@ -34,6 +34,7 @@ const { values: opts } = parseArgs({
     warmup: { type: 'string', default: '3' },
     results: { type: 'string', default: '100' },
     'raw-agents': { type: 'string', default: '1000' },
+    'max-inflight': { type: 'string', default: '400' },
     write: { type: 'boolean', default: false },
   },
 });
@@ -153,7 +154,7 @@ class HealthProbe {
 async function drive({ port, pid, mode, agents, token, phases }) {
   const sampler = new ProcSampler(pid);
   const health = new HealthProbe(port);
-  const load = spawnWithFiles([path.join(HERE, 'load.mjs'), '--url', `http://127.0.0.1:${port}`, '--agents', String(agents), '--mode', mode, '--token', token ?? '', '--phases', phases, '--warmup', opts.warmup, '--results', opts.results]);
+  const load = spawnWithFiles([path.join(HERE, 'load.mjs'), '--url', `http://127.0.0.1:${port}`, '--agents', String(agents), '--mode', mode, '--token', token ?? '', '--phases', phases, '--warmup', opts.warmup, '--results', opts.results, '--max-inflight', opts['max-inflight']]);
   load.stderr.on('data', (d) => process.stderr.write(d));
   const loadSampler = new ProcSampler(load.pid);
   const out = { connected: null, phases: [], loadAverageAtStart: os.loadavg()[0] };
@@ -246,13 +247,13 @@ function markdown(report) {
   lines.push(SECTION, '');
   lines.push(`Measured ${report.date} on ${report.machine}. Rerun: \`npm run bench:ingest -- --write\``);
   lines.push(
-    `(collector = \`rampart server start\` in its own process; load = \`bench/ingest/load.mjs\` in another, ${report.resultsPerFrame} results of ~${Math.round(report.frameBytes / report.resultsPerFrame)} B per frame, window 8, every 10th result flips status on each frame so history, findings and counters are written; ${opts.seconds} s measured after ${opts.warmup} s warm-up).`,
+    `(collector = \`rampart server start\` in its own process; load = \`bench/ingest/load.mjs\` in another, ${report.resultsPerFrame} results of ~${Math.round(report.frameBytes / report.resultsPerFrame)} B per frame, window 8 per agent; "saturated" keeps ${opts['max-inflight']} frames in flight fleet-wide, taken round-robin from every agent; every 10th result flips status on each frame so history, findings and counters are written; ${opts.seconds} s measured after ${opts.warmup} s warm-up; "Machine load avg" is the 1-minute load average of this 2-core machine, which other work shares: above 2, every process got only part of a core).`,
     '',
   );
-  lines.push('| Run | Agents | Phase | Results/s | Ack p50 | Ack p99 | Collector CPU | Collector RSS peak | /healthz p50 / p99 / max |');
-  lines.push('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |');
+  lines.push('| Run | Agents | Phase | Results/s | Ack p50 | Ack p99 | Server CPU | Server RSS peak | /healthz p50 / p99 / max | Load gen CPU | Machine load avg |');
+  lines.push('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |');
   const row = (name, agents, p) =>
-    `| ${name} | ${agents} | ${p.phase === 'max' ? 'saturated' : `fixed ${p.targetResultsPerSec}/s`} | ${p.resultsPerSec.toLocaleString('en-US')} | ${p.ackP50Ms} ms | ${p.ackP99Ms} ms | ${p.cpuPercent}% | ${p.rssPeakMB} MB | ${p.healthP50Ms} / ${p.healthP99Ms} / ${p.healthMaxMs} ms |`;
+    `| ${name} | ${agents} | ${p.phase === 'max' ? 'saturated' : `fixed ${p.targetResultsPerSec}/s`} | ${p.resultsPerSec.toLocaleString('en-US')} | ${p.ackP50Ms} ms | ${p.ackP99Ms} ms | ${p.cpuPercent}% | ${p.rssPeakMB} MB | ${p.healthP50Ms} / ${p.healthP99Ms} / ${p.healthMaxMs} ms | ${p.loadGeneratorCpuPercent}% | ${p.machineLoadAverage?.toFixed(1)} |`;
   lines.push(row('raw limit (no validation)', report.raw.agents, raw));
   for (const r of report.rampart) for (const p of r.phases) lines.push(row('Rampart collector', r.agents, p));
   lines.push('');

@@ -47,7 +47,7 @@ export class AgentGateway {
       perMessageDeflate: false,
       clientTracking: false,
     });
-    this.inbox = new FrameInbox({ store, pipeline, config }, config.inboxHighWaterBytes, log);
+    this.inbox = new FrameInbox({ store, pipeline, config }, config.inboxHighWaterBytes, log, () => this.connections.values());
   }
 
   attach(server: HttpServer): void {
@@ -64,6 +64,11 @@ export class AgentGateway {
 
   isConnected(agentId: string): boolean {
     return this.connections.has(agentId);
+  }
+
+  /** The live agent connections (read-only use: pack distribution, abuse checks). */
+  liveConnections(): IterableIterator<AgentConnection> {
+    return this.connections.values();
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -159,7 +164,19 @@ export class AgentGateway {
   }
 
   private async flushLastSeen(): Promise<void> {
-    this.log.debug({ connections: this.connections.size, inbox: this.inbox.stats(), pipeline: { frames: this.pipeline.depth, ...this.pipeline.stats } }, 'ingest backlog');
+    if (this.log.isLevelEnabled('debug')) {
+      const m = process.memoryUsage();
+      const mb = (n: number) => Math.round(n / 1048576);
+      this.log.debug(
+        {
+          connections: this.connections.size,
+          inbox: this.inbox.stats(),
+          pipeline: { frames: this.pipeline.depth, ...this.pipeline.stats },
+          memoryMB: { rss: mb(m.rss), heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) },
+        },
+        'ingest backlog',
+      );
+    }
     const dirty = [...this.connections.values()].filter((c) => c.seenDirty);
     for (let i = 0; i < dirty.length; i += TOUCH_CHUNK) {
       const chunk = dirty.slice(i, i + TOUCH_CHUNK);

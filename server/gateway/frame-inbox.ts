@@ -30,11 +30,15 @@ export class FrameInbox {
   private scheduled = false;
   private paused: AgentConnection[] = [];
   private resumeScheduled = false;
+  /** Every socket was paused at the high-water mark; cleared once the backlog halves. */
+  private stopped = false;
 
   constructor(
     private readonly ctx: HandlerContext,
     private readonly highWaterBytes: number,
     private readonly log: Logger,
+    /** The live connections (to pause them all at the high-water mark). */
+    private readonly connections: () => Iterable<AgentConnection> = () => [],
   ) {
     ctx.pipeline.onDrain = () => {
       this.maybeResume();
@@ -55,7 +59,15 @@ export class FrameInbox {
     this.queue.push({ conn, data });
     this.bytes += data.length;
     conn.queued++;
-    if (this.bytes > this.highWaterBytes || this.ctx.pipeline.full) this.pause(conn);
+    if (this.bytes > this.highWaterBytes || this.ctx.pipeline.full) {
+      this.pause(conn);
+      // Crossing the mark stops every reader at once: each unpaused socket could otherwise
+      // deliver a frame more before its own turn (thousands of agents × a frame each).
+      if (!this.stopped) {
+        this.stopped = true;
+        for (const c of this.connections()) this.pause(c);
+      }
+    }
     this.schedule();
   }
 
@@ -68,6 +80,7 @@ export class FrameInbox {
 
   private maybeResume(): void {
     if (this.paused.length === 0 || this.bytes > this.highWaterBytes / 2 || this.ctx.pipeline.full) return;
+    this.stopped = false;
     const batch = this.paused.splice(0, RESUME_BATCH);
     for (const conn of batch) {
       conn.paused = false;

@@ -92,6 +92,8 @@ export class IngestPipeline {
     while (this.head < this.queue.length) {
       const p = this.queue[this.head]!;
       if (batch.length > 0 && results + p.weight > this.options.batchMaxResults) break;
+      // Drop the queue's reference at once: a parsed frame is large and must not outlive its batch.
+      this.queue[this.head] = undefined as unknown as Pending;
       this.head++;
       this.pendingResults -= p.weight;
       // A revoked agent's frames are never stored, even if they were already parsed.
@@ -99,7 +101,7 @@ export class IngestPipeline {
       batch.push(p);
       results += p.weight;
     }
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+    if (this.head > 256 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }

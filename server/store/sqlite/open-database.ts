@@ -27,7 +27,7 @@ export function openDatabase(dataDir: string, options: OpenOptions = {}): Databa
     db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
     db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
     db.pragma('foreign_keys = ON');
-    db.pragma('cache_size = -32000');
+    db.pragma('cache_size = -16000');
     db.pragma('temp_store = MEMORY');
     return db;
   } catch (err) {
