@@ -27,6 +27,7 @@ import { openDatabase, type OpenOptions } from './open-database.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 import * as dq from './dashboard-queries.js';
 import * as q from './posture-queries.js';
+import { applyWaiversToPosture, markWaivedFindings, waiverEffects } from './waiver-effects.js';
 import { AGENCY_SELECT, AGENT_SELECT, toAgency, toAgent, toUser, type AgencyRow, type AgentRow, type UserRow } from './rows.js';
 
 function isUniqueViolation(err: unknown): boolean {
@@ -263,7 +264,7 @@ export class SqliteStore implements Store {
   }
 
   async posture(agencyId: number, now: string, dueSoonDays: number) {
-    return q.posture(this.db, agencyId, now, dueSoonDays);
+    return applyWaiversToPosture(q.posture(this.db, agencyId, now, dueSoonDays), await waiverEffects(this.db, agencyId, now));
   }
 
   async listHosts(agencyId: number, _now: string, page: Page) {
@@ -283,8 +284,9 @@ export class SqliteStore implements Store {
   }
 
   async listFindings(agencyId: number, now: string, filter: FindingsFilter, page: Page) {
-    if (filter.severity || filter.directive || filter.q || filter.agencyIds) return dq.listFindingsFiltered(this.db, agencyId, now, filter, page);
-    return q.listFindings(this.db, agencyId, now, filter, page);
+    const { waived } = await waiverEffects(this.db, agencyId, now);
+    if (filter.severity || filter.directive || filter.q || filter.agencyIds) return markWaivedFindings(dq.listFindingsFiltered(this.db, agencyId, now, filter, page), waived);
+    return markWaivedFindings(q.listFindings(this.db, agencyId, now, filter, page), waived);
   }
 
   // --- dashboard (dashboard-queries.ts) -------------------------------------------------------
