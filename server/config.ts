@@ -45,6 +45,12 @@ export const ServerConfigSchema = z.strictObject({
   /** SQLite synchronous mode: NORMAL survives process crashes, FULL also power loss. */
   sqliteSync: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
   busyTimeoutMs: int(0, 600_000).default(5000),
+  /** PostgreSQL instead of SQLite: postgres://user@host:port/db (--database, RAMPART_DATABASE_URL). */
+  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//i, 'must be a postgres:// URL').optional(),
+  /** PostgreSQL schema holding the tables (created if missing); default: the server's search_path. */
+  databaseSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _').optional(),
+  /** PostgreSQL connections per collector process. */
+  databasePoolSize: int(1, 200).default(10),
   /** Built dashboard assets (index.html, app.js, styles.css); default: dist/dashboard next to the built CLI. */
   dashboardDir: z.string().min(1).optional(),
 });

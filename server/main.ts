@@ -8,7 +8,7 @@ import type { ServerConfig } from './config.js';
 import { AgentGateway } from './gateway/agent-gateway.js';
 import { buildHttpApp } from './http/http-app.js';
 import { IngestPipeline } from './ingest/ingest-pipeline.js';
-import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import { openStore } from './store/open-store.js';
 import { LiveHub, LIVE_PATH } from './live/live-hub.js';
 import { publishStored } from './live/live-feed.js';
 import { PostureSnapshots } from './live/posture-snapshots.js';
@@ -31,7 +31,7 @@ export interface Collector {
 
 export async function startCollector(config: ServerConfig, options: { log?: Logger; store?: Store } = {}): Promise<Collector> {
   const log = (options.log ?? createLogger({ level: config.logLevel, name: 'rampart-server' })).child({ module: 'collector' });
-  const store = options.store ?? (await openSqliteStore(config.dataDir, { synchronous: config.sqliteSync, busyTimeoutMs: config.busyTimeoutMs, backgroundCheckpoints: true }));
+  const store = options.store ?? (await openStore(config, { collector: true }));
   const pipeline = new IngestPipeline(store, config, log.child({ module: 'ingest' }));
   const gateway = new AgentGateway(store, pipeline, config, log.child({ module: 'gateway' }));
   // Live dashboard: events after commit and on agent presence; its socket shares the upgrade dispatch.

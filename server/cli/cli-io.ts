@@ -5,23 +5,38 @@
 import { AppError } from '../../shared/errors.js';
 import { loadServerConfig, type ServerConfig } from '../config.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { isPostgresUrl, openStore } from '../store/open-store.js';
+import type { Store } from '../store/store.js';
 
 export interface ServerCommandIO {
   stdout: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
 }
 
-export const DATA_DIR_OPTION = { 'data-dir': { type: 'string' } } as const;
+export const DATA_DIR_OPTION = { 'data-dir': { type: 'string' }, database: { type: 'string' } } as const;
 export const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
 
-export const DATA_DIR_HELP = '  --data-dir DIR        Collector data directory (default ./.rampart/server, or RAMPART_DATA_DIR).';
+export const DATA_DIR_HELP =
+  '  --data-dir DIR        Collector data directory (default ./.rampart/server, or RAMPART_DATA_DIR).\n' +
+  '  --database URL        PostgreSQL instead of SQLite: postgres://user@host:5432/db (or RAMPART_DATABASE_URL).';
 
-export function configFor(values: { 'data-dir'?: string }, env: NodeJS.ProcessEnv, extra: Record<string, unknown> = {}): ServerConfig {
-  return loadServerConfig({ dataDir: values['data-dir'], ...extra }, env);
+export function configFor(values: { 'data-dir'?: string; database?: string }, env: NodeJS.ProcessEnv, extra: Record<string, unknown> = {}): ServerConfig {
+  return loadServerConfig({ dataDir: values['data-dir'], databaseUrl: values.database, ...extra }, env);
 }
 
-/** Open the store of a data directory for one command, and always close it. */
-export async function withStore<T>(config: ServerConfig, fn: (store: SqliteStore) => Promise<T>): Promise<T> {
+/** Open the configured store (SQLite data directory or PostgreSQL) for one command, and always close it. */
+export async function withStore<T>(config: ServerConfig, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(config);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Commands that still read SQLite tables directly (waivers, evidence reports): refused on PostgreSQL. */
+export async function withSqliteStore<T>(config: ServerConfig, fn: (store: SqliteStore) => Promise<T>): Promise<T> {
+  if (isPostgresUrl(config.databaseUrl)) throw new AppError('ERR_USAGE', 'this command works on the SQLite store only for now (drop --database / RAMPART_DATABASE_URL)');
   const store = await openSqliteStore(config.dataDir, { busyTimeoutMs: config.busyTimeoutMs });
   try {
     return await fn(store);

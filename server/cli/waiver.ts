@@ -7,7 +7,7 @@ import { AppError } from '../../shared/errors.js';
 import { EXIT, parse } from '../../agent/cli/args.js';
 import { SqliteWaivers } from '../store/sqlite/waivers.js';
 import type { AuditEntry, WaiverRecord } from '../store/waivers.js';
-import { DATA_DIR_HELP, DATA_DIR_OPTION, HELP_OPTION, configFor, parseDuration, table, withStore, type ServerCommandIO } from './cli-io.js';
+import { DATA_DIR_HELP, DATA_DIR_OPTION, HELP_OPTION, configFor, parseDuration, table, withSqliteStore, type ServerCommandIO } from './cli-io.js';
 
 export const WAIVER_HELP = `Usage: rampart server waiver add --agency A --rule RULE [--host H]... --justification TEXT
                                   --approver WHO --risk LEVEL (--until DATE | --expires 90d) [--start DATE]
@@ -119,7 +119,7 @@ export async function waiverCommand(argv: string[], io: ServerCommandIO): Promis
     const startsAt = values.start !== undefined ? parseDate(values.start, '--start') : now;
     const expiresAt = endOf(startsAt);
     if (!expiresAt) throw new AppError('ERR_USAGE', 'waiver add needs --until DATE or --expires DURATION: waivers always end');
-    const w = await withStore(config, (s) =>
+    const w = await withSqliteStore(config, (s) =>
       new SqliteWaivers(s.db).addWaiver(
         { agency: values.agency!, ruleId: values.rule!, hosts: values.host ?? [], justification: values.justification!, approver: values.approver!, risk: values.risk as 'low', startsAt, expiresAt },
         actorOf(values.by),
@@ -131,7 +131,7 @@ export async function waiverCommand(argv: string[], io: ServerCommandIO): Promis
   }
   if (action === 'list') {
     if (id) throw new AppError('ERR_USAGE', 'usage: rampart server waiver list [--agency A] [--all]');
-    const list = await withStore(config, async (s) => {
+    const list = await withSqliteStore(config, async (s) => {
       const agency = values.agency === undefined ? undefined : await s.findAgency(values.agency);
       if (values.agency !== undefined && !agency) throw new AppError('ERR_AGENCY_NOT_FOUND', `agency "${values.agency}" does not exist`);
       return new SqliteWaivers(s.db).listWaivers({ ...(agency ? { agencyId: agency.id } : {}), all: values.all ?? false }, now);
@@ -142,7 +142,7 @@ export async function waiverCommand(argv: string[], io: ServerCommandIO): Promis
   }
   if (action === 'update') {
     if (!id) throw new AppError('ERR_USAGE', 'usage: rampart server waiver update ID [--until DATE] ...');
-    const w = await withStore(config, async (s) => {
+    const w = await withSqliteStore(config, async (s) => {
       const waivers = new SqliteWaivers(s.db);
       const current = await waivers.getWaiver(id, now);
       if (!current) throw new AppError('ERR_WAIVER_NOT_FOUND', `no waiver ${id}`);
@@ -164,13 +164,13 @@ export async function waiverCommand(argv: string[], io: ServerCommandIO): Promis
   }
   if (action === 'remove') {
     if (!id) throw new AppError('ERR_USAGE', 'usage: rampart server waiver remove ID [--reason TEXT]');
-    const w = await withStore(config, (s) => new SqliteWaivers(s.db).removeWaiver(id, actorOf(values.by), now, values.reason));
+    const w = await withSqliteStore(config, (s) => new SqliteWaivers(s.db).removeWaiver(id, actorOf(values.by), now, values.reason));
     print(w, 'removed');
     return EXIT.ok;
   }
   if (action === 'audit') {
     if (id) throw new AppError('ERR_USAGE', 'usage: rampart server waiver audit [--waiver ID]');
-    const entries = await withStore(config, (s) => new SqliteWaivers(s.db).auditLog(values.waiver ? { objectId: values.waiver } : {}));
+    const entries = await withSqliteStore(config, (s) => new SqliteWaivers(s.db).auditLog(values.waiver ? { objectId: values.waiver } : {}));
     if (values.json) io.stdout.write(JSON.stringify(entries, null, 2) + '\n');
     else io.stdout.write(table(['#', 'AT', 'WHO', 'ACTION', 'WAIVER'], entries.map(auditLine)));
     return EXIT.ok;
