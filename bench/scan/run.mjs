@@ -4,8 +4,9 @@
  * shipped packs on this machine, against OpenSCAP on the equivalent network rules measured in the
  * same run (bench/openscap/run.mjs), reported as ratios.
  *
- * Usage: npm run bench:scan [-- --runs 20 --warmup 2 --oscap-runs 3 --pack FILE --no-openscap --write]
- *   --write   replace the "Host scan (bench/scan)" section of docs/PERFORMANCE.md with the results.
+ * Usage: npm run bench:scan [-- --runs 20 --warmup 2 --oscap-runs 3 --pack FILE --no-openscap --wait-idle S --write]
+ *   --write       replace the "Host scan (bench/scan)" section of docs/PERFORMANCE.md with the results.
+ *   --wait-idle S wait up to S seconds for the 1-minute load average to drop below the core count first.
  * Needs /usr/bin/time (Debian package `time`) for CPU and RSS; OpenSCAP numbers need
  * openscap-scanner + ssg-debderived (without them the run says so loudly and reports Rampart only).
  */
@@ -31,6 +32,7 @@ const { values: opts } = parseArgs({
     pack: { type: 'string', multiple: true, default: [] },
     'no-openscap': { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
+    'wait-idle': { type: 'string', default: '0' },
   },
 });
 const runs = Math.max(1, Math.min(200, Number(opts.runs) || 20));
@@ -178,10 +180,10 @@ function render(m, all, oscap, loadBefore, loadAfter, date) {
   const os1 = oscap.skipped ? undefined : oscap.median;
   const ratio = (a, b) => (a === undefined ? '–' : `${(a / b).toFixed(1)}×`);
   lines.push(SECTION, '');
-  lines.push(`Measured ${date} by \`npm run bench:scan -- --write\` (bench/scan/run.mjs; options \`--runs N --warmup N --oscap-runs N --pack FILE --no-openscap\`).`);
+  lines.push(`Measured ${date} by \`npm run bench:scan -- --write\` (bench/scan/run.mjs; options \`--runs N --warmup N --oscap-runs N --pack FILE --no-openscap --wait-idle S\`).`);
   lines.push(`Machine: ${m.os}, ${m.container ? 'container, ' : ''}${m.cores} cores (${m.cpu}), ${m.memGB} GB, kernel ${m.kernel}, Node ${m.node}.`);
   lines.push(`Load average (1/5/15 min) before: ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after: ${loadAfter.map((x) => x.toFixed(2)).join(' ')}. Other work on the machine slows both tools alike, so the ratios within one run are what to compare; \`node -e 0\` took ${fmtMs(m.nodeBaseMs)} (median) in this run.`, '');
-  lines.push(`Each Rampart run is a new process (start-up included), live host, ${runs} runs after ${warmup} warm-ups; the validated-pack cache is warm after the warm-ups, as on any host after its first scan.`);
+  lines.push(`Each Rampart run is a new process (start-up included), live host, ${runs} runs after ${warmup} warm-ups; the validated-pack cache and the package-manager answer cache are warm after the warm-ups, as on any host after its first scan.`);
   if (oscap.skipped) {
     lines.push('', `**OpenSCAP was not measured in this run: ${oscap.skipped}.** No speed-up ratio.`, '');
   } else {
@@ -240,6 +242,12 @@ function main() {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm run bench:scan does)`);
   if (!TIME) say('!! /usr/bin/time is missing (apt-get install -y time): CPU and RSS are not measured.');
   const m = machine();
+  const waitS = Math.max(0, Math.min(3600, Number(opts['wait-idle']) || 0));
+  const until = Date.now() + waitS * 1000;
+  while (waitS > 0 && os.loadavg()[0] >= m.cores && Date.now() < until) {
+    say(`waiting for the machine to go idle: load ${os.loadavg()[0].toFixed(2)} on ${m.cores} cores`);
+    spawnSync('sleep', ['15']);
+  }
   const loadBefore = os.loadavg();
   m.nodeBaseMs = nodeBaseline();
   say(`bench/scan: ${runs} runs per scenario (+${warmup} warm-ups) on ${m.os}, ${m.cores} cores, load ${loadBefore[0].toFixed(2)}`);
