@@ -29,7 +29,7 @@ export const ServerConfigSchema = z.strictObject({
   heartbeatSeconds: int(1, 3600).default(PROTOCOL_DEFAULTS.heartbeatSeconds),
   challengeSeconds: int(5, 3600).default(PROTOCOL_DEFAULTS.challengeSeconds),
   /** Results per ingest transaction (bounds how long one commit holds the event loop). */
-  batchMaxResults: int(1, 100_000).default(1000),
+  batchMaxResults: int(1, 100_000).default(2000),
   /** Longest a frame waits for its batch to fill before it is committed. */
   flushMs: int(0, 1000).default(10),
   /** Parsed frames waiting for a commit before the collector stops reading sockets. */

@@ -14,7 +14,20 @@ const DAY_MS = 86_400_000;
 
 interface RuleMeta {
   key: number;
-  sig: string;
+  packId: string;
+  title: string;
+  severity: string;
+  clockDays: number | undefined;
+  clockDirective: string | undefined;
+  directives: string[];
+}
+
+function sameMeta(m: RuleMeta, r: ResultItem): boolean {
+  const d = r.references.directives;
+  if (m.packId !== r.packId || m.title !== r.title || m.severity !== r.severity || m.clockDays !== r.clockDays || m.clockDirective !== r.clockDirective) return false;
+  if (m.directives.length !== d.length) return false;
+  for (let i = 0; i < d.length; i++) if (m.directives[i] !== d[i]) return false;
+  return true;
 }
 
 interface AgentDelta {
@@ -216,10 +229,10 @@ export class SqliteIngest {
   }
 
   private ruleKeyOf(r: ResultItem, now: string): number {
-    const directives = r.references.directives;
-    const sig = `${r.packId}\u0000${r.title}\u0000${r.severity}\u0000${r.clockDays ?? ''}\u0000${r.clockDirective ?? ''}\u0000${directives.join(',')}`;
+    // Rule metadata is the same on every host: write it only when it is new or changed.
     const cached = this.rules.get(r.ruleId);
-    if (cached && cached.sig === sig) return cached.key;
+    if (cached && sameMeta(cached, r)) return cached.key;
+    const directives = r.references.directives;
     const row = this.s.insertRule!.get(
       r.ruleId,
       r.packId,
@@ -232,7 +245,7 @@ export class SqliteIngest {
     ) as { key: number };
     this.s.clearRuleDirectives!.run(row.key);
     for (const d of directives) this.s.insertRuleDirective!.run(d, row.key);
-    this.rules.set(r.ruleId, { key: row.key, sig });
+    this.rules.set(r.ruleId, { key: row.key, packId: r.packId, title: r.title, severity: r.severity, clockDays: r.clockDays, clockDirective: r.clockDirective, directives: [...directives] });
     return row.key;
   }
 }
