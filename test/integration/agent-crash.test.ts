@@ -96,7 +96,8 @@ describe('delivery survives crashes', { timeout: 300_000 }, () => {
     const fleet = await startFleet('kill-collector', 4);
     const procs = fleet.agents.map((a) => spawnRampart(['agent', 'run', '--schedule', '* * * * * *', '--jitter', '0'], a));
     try {
-      await pollUntil('all agents connected', () => procs.every((p) => p.logs.some((l) => l.msg === 'Connected')), 60_000);
+      // Markers change only after each agent's first scan, so every change is one fail→pass transition.
+      await pollUntil('all agents connected and scanned', () => procs.every((p) => p.logs.some((l) => l.msg === 'Connected') && p.logs.some((l) => l.msg === 'Scan queued')), 60_000);
       let marker = 1;
       const flip = async () => {
         for (const a of fleet.agents) {

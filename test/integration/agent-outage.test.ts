@@ -37,7 +37,7 @@ describe('collector outages', { timeout: 300_000 }, () => {
     }
     const procs = agents.map((a) => spawnRampart(['agent', 'run', '--schedule', '*/2 * * * * *', '--jitter', '0'], a));
     try {
-      await pollUntil('all connected', () => procs.every((p) => p.logs.some((l) => l.msg === 'Connected')), 60_000);
+      await pollUntil('all connected and scanned', () => procs.every((p) => p.logs.some((l) => l.msg === 'Connected') && p.logs.some((l) => l.msg === 'Scan queued')), 60_000);
       await collector.kill9();
       const downAt = Date.now();
       for (let m = 1; m <= 5; m++) {
