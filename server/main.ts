@@ -9,10 +9,12 @@ import { AgentGateway } from './gateway/agent-gateway.js';
 import { buildHttpApp } from './http/http-app.js';
 import { IngestPipeline } from './ingest/ingest-pipeline.js';
 import { openStore } from './store/open-store.js';
+import { CollectorMetrics, METRICS_CONTENT_TYPE, METRICS_PATH, timedStore } from './metrics.js';
 import { LiveHub, LIVE_PATH } from './live/live-hub.js';
 import { publishStored } from './live/live-feed.js';
 import { PostureSnapshots } from './live/posture-snapshots.js';
 import { PresenceSweep } from './live/presence-sweep.js';
+import { PackPush } from './gateway/pack-push.js';
 import type { Store } from './store/store.js';
 
 export interface Collector {
@@ -31,7 +33,8 @@ export interface Collector {
 
 export async function startCollector(config: ServerConfig, options: { log?: Logger; store?: Store } = {}): Promise<Collector> {
   const log = (options.log ?? createLogger({ level: config.logLevel, name: 'rampart-server' })).child({ module: 'collector' });
-  const store = options.store ?? (await openStore(config, { collector: true }));
+  const metrics = new CollectorMetrics();
+  const store = timedStore(options.store ?? (await openStore(config, { collector: true })), metrics);
   const pipeline = new IngestPipeline(store, config, log.child({ module: 'ingest' }));
   const gateway = new AgentGateway(store, pipeline, config, log.child({ module: 'gateway' }));
   // Live dashboard: events after commit and on agent presence; its socket shares the upgrade dispatch.
@@ -45,10 +48,16 @@ export async function startCollector(config: ServerConfig, options: { log?: Logg
   gateway.upgradeRoutes.set(LIVE_PATH, (req, socket, head) => live.handleUpgrade(req, socket, head));
   const snapshots = new PostureSnapshots(store, log.child({ module: 'trend' }));
   const app = buildHttpApp(store, config, log, gateway, live);
+  // Prometheus metrics (docs/api.md "Metrics"): this collector's own registry.
+  metrics.attach({ gateway, pipeline, live });
+  app.get(METRICS_PATH, async (_req, reply) => reply.type(METRICS_CONTENT_TYPE).send(await metrics.render()));
   gateway.attach(app.server);
   await live.start();
   snapshots.start();
   presence.start();
+  // Signed rule packs published by `rampart server pack publish` reach connected agents within a poll.
+  const packPush = new PackPush(store, () => gateway.liveConnections(), config.revocationPollMs, log.child({ module: 'packs' }));
+  await packPush.start();
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
@@ -72,6 +81,7 @@ export async function startCollector(config: ServerConfig, options: { log?: Logg
       closing ??= (async () => {
         snapshots.stop();
         presence.stop();
+        packPush.stop();
         await live.close();
         await gateway.close();
         await pipeline.close();

@@ -33,6 +33,8 @@ export class AgentConnection {
   outboxDepth: number | undefined;
   dropped: number | undefined;
   paused = false;
+  /** Metrics hook (server/metrics.ts): called once with the code when the collector ends this connection with an error. */
+  onFail: ((code: ErrorCode) => void) | null = null;
 
   constructor(
     readonly ws: WebSocket,
@@ -57,6 +59,7 @@ export class AgentConnection {
   /** Send an `error` frame, then close with the code's WebSocket close code. Idempotent. */
   fail(code: ErrorCode, message: string, closeCode?: number): void {
     if (this.closed) return;
+    this.onFail?.(code);
     const spec = ERRORS[code] as { closeCode?: number };
     const close = closeCode ?? spec.closeCode ?? CLOSE_CODES.invalidFrame;
     this.log.warn({ agentId: this.agentId, code, closeCode: close }, 'closing agent connection');

@@ -34,6 +34,8 @@ export class AgentGateway {
   readonly upgradeRoutes = new Map<string, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
   /** Called when an agent connects (true) or its connection ends (false); heartbeat misses end it. */
   onPresence: (identity: AgentIdentity, online: boolean) => void = () => {};
+  /** Called with the error code whenever an open agent connection is ended with an error (metrics). */
+  onReject: (code: string) => void = () => {};
 
   constructor(
     private readonly store: Store,
@@ -100,6 +102,7 @@ export class AgentGateway {
 
   private onConnection(ws: WebSocket, identity: AgentIdentity): void {
     const conn = new AgentConnection(ws, identity, this.log);
+    conn.onFail = (code) => this.onReject(code);
     const previous = this.connections.get(identity.agentId);
     if (previous) previous.fail('ERR_PROTOCOL_SUPERSEDED', 'a newer connection of this agent replaced this one');
     this.connections.set(identity.agentId, conn);
