@@ -7,6 +7,7 @@ import { enc, html, mount, onlineBadge, severity, when } from '../dom.js';
 import { setParams, type Route } from '../router.js';
 import { pager, wirePagers } from './pager.js';
 import { evidenceDownloads, wireEvidenceDownloads } from '../evidence-downloads.js';
+import { waiversPanel, type WaiverView } from '../waivers-panel.js';
 
 const PAGE = 50;
 
@@ -14,12 +15,13 @@ export async function renderAgency(main: HTMLElement, route: Route): Promise<voi
   const name = route.id!;
   const p = route.params;
   const base = `/api/v1/agencies/${enc(name)}`;
-  const [posture, hosts, findings] = await Promise.all([
+  const [posture, hosts, findings, waivers] = await Promise.all([
     api<Posture>(`${base}/posture`),
     api<Paged<HostSummary>>(`${base}/hosts${query({ limit: PAGE, offset: p.get('hostsOffset'), q: p.get('host'), status: p.get('online') })}`),
     api<Paged<Finding>>(
       `${base}/findings${query({ limit: PAGE, offset: p.get('findingsOffset'), state: p.get('state') ?? 'open', severity: p.get('severity'), directive: p.get('directive'), q: p.get('host') })}`,
     ),
+    api<{ items: WaiverView[] }>(`${base}/waivers`).catch(() => ({ items: [] as WaiverView[] })),
   ]);
   const directives = posture.directives.map(
     (d) => html`<tr><th scope="row">${d.directive}</th><td>${d.percent === null ? html`<span class="muted">no applicable checks</span>` : `${d.percent}%`}</td><td>${d.pass}</td><td>${d.fail}</td><td>${d.error}</td></tr>`,
@@ -33,7 +35,7 @@ export async function renderAgency(main: HTMLElement, route: Route): Promise<voi
       <td>${h.delivery.complete ? '✓ complete' : html`<span class="badge fail">${h.delivery.missing} missing</span>`}</td></tr>`,
   );
   const findingRows = findings.items.map(
-    (f) => html`<tr><td>${f.overdue ? html`<span class="badge overdue">OVERDUE</span>` : ''} ${when(f.dueAt)}</td><th scope="row"><a href="#/host/${enc(f.agentId)}">${f.hostname}</a></th>
+    (f) => html`<tr><td>${f.waived ? html`<span class="badge waived">WAIVED</span>` : f.overdue ? html`<span class="badge overdue">OVERDUE</span>` : ''} ${when(f.dueAt)}</td><th scope="row"><a href="#/host/${enc(f.agentId)}">${f.hostname}</a></th>
       <td><a href="#/rule/${enc(f.ruleId)}?agency=${enc(name)}">${f.ruleId}</a></td><td>${severity(f.severity)}</td><td>${f.directive ?? ''}</td><td>${when(f.firstSeenAt)}</td></tr>`,
   );
   const comps = posture.components ?? [];
@@ -64,6 +66,7 @@ export async function renderAgency(main: HTMLElement, route: Route): Promise<voi
     </form>
     ${findingRows.length ? html`<table><caption>Overdue first, then by due date</caption><thead><tr><th scope="col">Due</th><th scope="col">Host</th><th scope="col">Rule</th><th scope="col">Severity</th><th scope="col">Directive</th><th scope="col">First seen</th></tr></thead><tbody>${findingRows}</tbody></table>` : html`<div class="empty">No findings match.</div>`}
     ${pager('findings', findings)}
+    ${waiversPanel(posture.agency.name, waivers.items)}
     <h2 id="hosts">Hosts</h2>
     ${hostRows.length ? html`<table><thead><tr><th scope="col">Host</th><th scope="col">Status</th><th scope="col">Last scan</th><th scope="col">Checks</th><th scope="col">Agent</th><th scope="col">Delivery</th></tr></thead><tbody>${hostRows}</tbody></table>` : html`<div class="empty">No hosts match. Enroll one with <code>rampart agent enroll</code>.</div>`}
     ${pager('hosts', hosts)}`,
