@@ -1,7 +1,8 @@
 /**
- * @module OSCAL 1.1.2 assessment results from the evidence model: hosts are inventory items,
- * every rule verdict on a host is an observation carrying its evidence, every failure is a risk
- * (with its due date and waiver), and every cited NIST 800-53 control gets a finding.
+ * @module OSCAL 1.1.2 assessment results from the evidence model: rules are assessment activities,
+ * hosts are inventory items, every rule verdict on a host is an observation carrying its evidence,
+ * every failure is a risk (with its due date and waiver), and every cited NIST 800-53 control that
+ * was evaluated gets a finding.
  * Deterministic: the same model always gives the same bytes. docs/evidence.md has the mapping table.
  */
 import { createHash } from 'node:crypto';
