@@ -11,7 +11,7 @@
  * openscap-scanner + ssg-debderived (without them the run says so loudly and reports Rampart only).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,6 +103,7 @@ function readSelection() {
 function sameRulesPacks(files) {
   const selection = new Set(readSelection());
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rampart-bench-same-rules-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const out = [];
   for (const f of files) {
     const doc = YAML.parse(readFileSync(path.join(REPO, f), 'utf8'));
