@@ -102,3 +102,9 @@ export interface WaiverStore {
 export function waiverKey(agentId: string, ruleId: string): string {
   return `${agentId}\u0000${ruleId}`;
 }
+
+/** The agent id and rule id of a waiversAt key. */
+export function parseWaiverKey(key: string): { agentId: string; ruleId: string } {
+  const i = key.indexOf('\u0000');
+  return { agentId: key.slice(0, i), ruleId: key.slice(i + 1) };
+}

@@ -8,7 +8,7 @@ import type { Database } from 'better-sqlite3';
 import { SEVERITY_WEIGHT } from '../../../shared/result.js';
 import type { Severity } from '../../../shared/rule-pack.js';
 import type { Finding, Paged, Posture } from '../store.js';
-import { waiverKey } from '../waivers.js';
+import { parseWaiverKey, waiverKey } from '../waivers.js';
 import { SqliteWaivers } from './waivers.js';
 
 export interface WaivedFailure {
@@ -41,19 +41,19 @@ export async function waiverEffects(db: Database, agencyId: number, now: string)
   }
   const waivers = await new SqliteWaivers(db).waiversAt(agencyId, now);
   if (waivers.size === 0) return { waived: [], score };
-  const rows = db
-    .prepare(
-      `SELECT a.id AS agentId, ru.id AS ruleId, ru.severity, ru.directives, f.id AS findingId, f.due_at AS dueAt
-         FROM results r JOIN agents a ON a.key = r.agent_key JOIN rules ru ON ru.key = r.rule_key
-         LEFT JOIN findings f ON f.agent_key = r.agent_key AND f.rule_key = r.rule_key AND f.resolved_at IS NULL
-        WHERE a.agency_id = ? AND r.status = 'fail'`,
-    )
-    .all(agencyId) as Array<{ agentId: string; ruleId: string; severity: Severity; directives: string; findingId: number | null; dueAt: string | null }>;
+  // Point lookups per waived (host, rule) on the results primary key: never a scan of the agency's results.
+  const lookup = db.prepare(
+    `SELECT ru.severity, ru.directives, f.id AS findingId, f.due_at AS dueAt
+       FROM agents a JOIN rules ru ON ru.id = ? JOIN results r ON r.agent_key = a.key AND r.rule_key = ru.key
+       LEFT JOIN findings f ON f.agent_key = r.agent_key AND f.rule_key = r.rule_key AND f.resolved_at IS NULL
+      WHERE a.id = ? AND a.agency_id = ? AND r.status = 'fail'`,
+  );
   const waived: WaivedFailure[] = [];
-  for (const r of rows) {
-    const w = waivers.get(waiverKey(r.agentId, r.ruleId));
-    if (w) {
-      waived.push({ agentId: r.agentId, ruleId: r.ruleId, severity: r.severity, directives: JSON.parse(r.directives) as string[], waiverId: w.id, openFinding: r.findingId !== null, dueAt: r.dueAt });
+  for (const [key, w] of waivers) {
+    const { agentId, ruleId } = parseWaiverKey(key);
+    const r = lookup.get(ruleId, agentId, agencyId) as { severity: Severity; directives: string; findingId: number | null; dueAt: string | null } | undefined;
+    if (r) {
+      waived.push({ agentId, ruleId, severity: r.severity, directives: JSON.parse(r.directives) as string[], waiverId: w.id, openFinding: r.findingId !== null, dueAt: r.dueAt });
     }
   }
   return { waived, score };
