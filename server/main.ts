@@ -14,6 +14,7 @@ import { LiveHub, LIVE_PATH } from './live/live-hub.js';
 import { publishStored } from './live/live-feed.js';
 import { PostureSnapshots } from './live/posture-snapshots.js';
 import { PresenceSweep } from './live/presence-sweep.js';
+import { PackPush } from './gateway/pack-push.js';
 import type { Store } from './store/store.js';
 
 export interface Collector {
@@ -54,6 +55,9 @@ export async function startCollector(config: ServerConfig, options: { log?: Logg
   await live.start();
   snapshots.start();
   presence.start();
+  // Signed rule packs published by `rampart server pack publish` reach connected agents within a poll.
+  const packPush = new PackPush(store, () => gateway.liveConnections(), config.revocationPollMs, log.child({ module: 'packs' }));
+  await packPush.start();
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
@@ -77,6 +81,7 @@ export async function startCollector(config: ServerConfig, options: { log?: Logg
       closing ??= (async () => {
         snapshots.stop();
         presence.stop();
+        packPush.stop();
         await live.close();
         await gateway.close();
         await pipeline.close();

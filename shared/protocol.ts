@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { HostFactsSchema, PackRefSchema, RuleResultSchema } from './result.js';
+import { PackBundleSchema } from './pack-bundle.js';
 
 /** The protocol version this build speaks. Every frame carries it as `v`. */
 export const PROTOCOL_VERSION = 1 as const;
@@ -67,6 +68,12 @@ export const CLOSE_CODES = {
   version: 4426,
   /** ERR_PROTOCOL_WINDOW: more unacknowledged frames in flight than the announced window. */
   window: 4429,
+  /** ERR_PROTOCOL_RATE: more frames per second than the collector allows on one connection. */
+  rate: 4429,
+  /** ERR_PROTOCOL_TIMEOUT: no hello soon enough after the upgrade. */
+  handshakeTimeout: 4408,
+  /** ERR_PROTOCOL_SLOW_CONSUMER: the agent stopped reading; the collector dropped it. */
+  slowConsumer: 4410,
 } as const;
 export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
 
@@ -246,11 +253,25 @@ export const ErrorFrameSchema = z.strictObject({
 });
 export type ErrorFrame = z.infer<typeof ErrorFrameSchema>;
 
+/**
+ * A signed rule pack for the agent (shared/pack-bundle.ts). Sent after welcome for every pack
+ * published for the agent's agency that the agent's hello did not list, and at once when an
+ * administrator publishes one. The agent verifies it against its own trusted keys before
+ * installing; the collector cannot vouch for a pack, only carry it.
+ */
+export const PackFrameSchema = z.strictObject({
+  v: VersionField,
+  type: z.literal('pack'),
+  bundle: PackBundleSchema,
+});
+export type PackFrame = z.infer<typeof PackFrameSchema>;
+
 export const CollectorFrameSchema = z.discriminatedUnion('type', [
   WelcomeFrameSchema,
   AckFrameSchema,
   ResyncFrameSchema,
   ErrorFrameSchema,
+  PackFrameSchema,
 ]);
 export type CollectorFrame = z.infer<typeof CollectorFrameSchema>;
 

@@ -19,6 +19,7 @@ export const AGENT_HELP = `Usage: rampart agent <enroll|run|install-service|stat
         The token may also come from RAMPART_ENROLL_TOKEN (keeps it out of the process list).
   run [--state-dir DIR] [--once] [--timeout SECONDS] [--server URL]... [--schedule CRON]
       [--jitter SECONDS] [--pack FILE]... [--tailoring FILE] [--log-level LEVEL]
+      [--trusted-keys DIR] [--allow-unsigned]
         Scan at start and on the schedule (default hourly, up to 600 s random delay) and stream
         what changed to the collector. --once: one scan, wait until everything is acknowledged,
         exit (0; 3 after --timeout, default 300 s).
@@ -27,6 +28,12 @@ export const AGENT_HELP = `Usage: rampart agent <enroll|run|install-service|stat
         not enable or start it.
   status [--state-dir DIR]
         Print identity, outbox depth, dropped frames and the last acknowledged seq as JSON.
+
+Signed rule packs: the collector may send packs; the agent installs only those signed by a key
+in --trusted-keys (default <state-dir>/trusted-keys/*.pub, RAMPART_TRUSTED_KEYS). --allow-unsigned
+also accepts unsigned ones and warns on every use: development only.
+TLS (enroll and run): --ca FILE verifies an https collector with this CA (RAMPART_CA_FILE);
+--client-cert FILE --client-key FILE for mutual TLS (RAMPART_CLIENT_CERT, RAMPART_CLIENT_KEY).
 
 State dir default: /var/lib/rampart-agent as root, ./.rampart/agent otherwise (RAMPART_STATE_DIR).
 Exit codes: 0 ok, 2 usage or configuration error, 3 runtime failure or --once timeout,
@@ -71,6 +78,9 @@ export async function agentCommand(argv: string[], io: AgentCommandIO): Promise<
 
 const COMMON = {
   'state-dir': { type: 'string' },
+  ca: { type: 'string' },
+  'client-cert': { type: 'string' },
+  'client-key': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -86,6 +96,11 @@ function flagsOf(values: Record<string, unknown>): AgentFlags {
   if (typeof values.tailoring === 'string') flags.tailoring = values.tailoring;
   if (typeof values['log-level'] === 'string') flags.logLevel = values['log-level'];
   if (typeof values.timeout === 'string') flags.timeout = values.timeout;
+  if (typeof values['trusted-keys'] === 'string') flags.trustedKeys = values['trusted-keys'];
+  if (values['allow-unsigned'] === true) flags.allowUnsigned = true;
+  if (typeof values.ca === 'string') flags.ca = values.ca;
+  if (typeof values['client-cert'] === 'string') flags.clientCert = values['client-cert'];
+  if (typeof values['client-key'] === 'string') flags.clientKey = values['client-key'];
   return flags;
 }
 
@@ -131,6 +146,8 @@ async function runCommand(argv: string[], io: AgentCommandIO): Promise<number> {
     jitter: { type: 'string' },
     pack: { type: 'string', multiple: true },
     tailoring: { type: 'string' },
+    'trusted-keys': { type: 'string' },
+    'allow-unsigned': { type: 'boolean', default: false },
   });
   if (values.help) {
     io.stdout.write(AGENT_HELP);

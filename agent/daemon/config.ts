@@ -43,6 +43,15 @@ export const AgentConfigSchema = z.strictObject({
   fixtureRoot: z.string().min(1).optional(),
   /** `--once`: seconds to wait for every frame to be acknowledged (exit 3 after). */
   onceTimeoutSeconds: Int(1),
+  /** Public keys trusted to sign rule packs the collector distributes: a directory of .pub files (default <state-dir>/trusted-keys). */
+  trustedKeys: z.string().min(1),
+  /** Development only (`--allow-unsigned`, never from the environment): accept unsigned pack bundles, loudly. */
+  allowUnsigned: z.boolean(),
+  /** CA certificate(s) (PEM) to verify an https/wss collector with, instead of the system CAs. */
+  caFile: z.string().min(1).optional(),
+  /** Client certificate and key (PEM) for collectors that require mutual TLS. */
+  clientCert: z.string().min(1).optional(),
+  clientKey: z.string().min(1).optional(),
 });
 export type AgentConfig = Readonly<z.infer<typeof AgentConfigSchema>>;
 
@@ -56,6 +65,11 @@ export interface AgentFlags {
   tailoring?: string;
   logLevel?: string;
   timeout?: string;
+  trustedKeys?: string;
+  allowUnsigned?: boolean;
+  ca?: string;
+  clientCert?: string;
+  clientKey?: string;
 }
 
 export function defaultStateDir(isRoot = process.getuid?.() === 0, cwd = process.cwd()): string {
@@ -73,8 +87,15 @@ export function loadAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv): Agen
     const v = env[`RAMPART_AGENT_${key}`] ?? env[`RAMPART_${key}`];
     return v === undefined || v === '' ? undefined : v;
   };
+  const stateDir = path.resolve(flags.stateDir ?? get('STATE_DIR') ?? defaultStateDir());
+  const file = (v: string | undefined) => (v === undefined ? undefined : path.resolve(v));
   const raw = {
-    stateDir: path.resolve(flags.stateDir ?? get('STATE_DIR') ?? defaultStateDir()),
+    stateDir,
+    trustedKeys: path.resolve(flags.trustedKeys ?? get('TRUSTED_KEYS') ?? path.join(stateDir, 'trusted-keys')),
+    allowUnsigned: flags.allowUnsigned === true,
+    caFile: file(flags.ca ?? get('CA_FILE')),
+    clientCert: file(flags.clientCert ?? get('CLIENT_CERT')),
+    clientKey: file(flags.clientKey ?? get('CLIENT_KEY')),
     serverUrls: flags.server && flags.server.length > 0 ? flags.server : (list(get('SERVER'), /[,\s]+/) ?? []),
     schedule: flags.schedule ?? get('SCHEDULE') ?? '0 * * * *',
     jitterSeconds: flags.jitterSeconds ?? get('JITTER_SECONDS') ?? 600,
@@ -96,6 +117,9 @@ export function loadAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv): Agen
     throw new AppError('ERR_CONFIG_INVALID', `invalid agent configuration:\n${lines.join('\n')}`, { details: parsed.error.issues });
   }
   const config = parsed.data;
+  if ((config.clientCert === undefined) !== (config.clientKey === undefined)) {
+    throw new AppError('ERR_CONFIG_INVALID', 'invalid agent configuration:\n  clientCert/clientKey: give both --client-cert and --client-key, or neither');
+  }
   if (config.backoffCapMs < config.backoffBaseMs) {
     throw new AppError('ERR_CONFIG_INVALID', `invalid agent configuration:\n  backoffCapMs: must be at least backoffBaseMs (${config.backoffBaseMs})`);
   }

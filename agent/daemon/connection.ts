@@ -25,6 +25,7 @@ import {
   type AgentFrame,
   type HeartbeatFrame,
   type HelloFrame,
+  type PackFrame,
   type ResyncFrame,
   type WelcomeFrame,
 } from '../../shared/protocol.js';
@@ -76,6 +77,8 @@ export interface ConnectionHandlers {
   frame(frame: AckFrame | ResyncFrame): void;
   /** The Ready (or handshaking) connection is gone (with this close code): everything in flight is unacknowledged. */
   down(closeCode: number): void;
+  /** A signed rule pack from the collector (verified by the receiver, never trusted as is). */
+  pack?(frame: PackFrame): void;
 }
 
 export interface ConnectionOptions {
@@ -291,6 +294,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       }
       case 'error':
         this.log.error({ code: frame.code, message: frame.message }, 'Collector reported an error');
+        return;
+      case 'pack':
+        if (this.current !== ConnectionState.Ready) {
+          this.log.warn({ type: frame.type }, 'Frame before welcome ignored');
+          return;
+        }
+        this.options.handlers.pack?.(frame);
         return;
       case 'ack':
       case 'resync':

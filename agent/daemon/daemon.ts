@@ -12,7 +12,8 @@ import { runScan } from '../engine/runner.js';
 import { readHostFacts } from '../engine/facts.js';
 import { FixtureHost, liveHost } from '../host/fs-host.js';
 import type { Host } from '../host/host.js';
-import { loadPacks, type LoadedPacks } from '../rules/load-packs.js';
+import type { LoadedPacks } from '../rules/load-packs.js';
+import { PackUpdates } from './pack-updates.js';
 import type { AgentConfig } from './config.js';
 import { Connection, ConnectionState } from './connection.js';
 import { AGENT_EXIT } from './exit-codes.js';
@@ -41,7 +42,9 @@ export async function runAgent(config: AgentConfig, options: RunOptions, rootLog
   let scheduler: ScanScheduler | undefined;
   try {
     const host: Host = config.fixtureRoot ? new FixtureHost(config.fixtureRoot) : liveHost();
-    const loaded: LoadedPacks = await loadPacks({ packFiles: [...config.packs], ...(config.tailoring ? { tailoringFile: config.tailoring } : {}) });
+    // Local packs plus the signed packs the collector distributed (verified again at every start).
+    const packUpdates = new PackUpdates(config, paths.root, log.child({ module: 'packs' }), () => void scheduler?.trigger('pack'));
+    const loaded: LoadedPacks = await packUpdates.init();
     let facts: HostFacts = await readHostFacts(host);
     const tracker = await StateTracker.open(paths.ackedState);
     const outbox = await Outbox.open(paths.outbox, { maxFrames: config.outboxMaxFrames, maxBytes: config.outboxMaxBytes }, log.child({ module: 'outbox' }), tracker.ackedSeq);
@@ -51,7 +54,6 @@ export async function runAgent(config: AgentConfig, options: RunOptions, rootLog
       'Agent starting',
     );
     const delivery = new Delivery(outbox, tracker, log.child({ module: 'delivery' }));
-    const packs = loaded.packs.map((p) => p.ref);
     conn = new Connection({
       identity,
       keys,
@@ -62,7 +64,8 @@ export async function runAgent(config: AgentConfig, options: RunOptions, rootLog
       log: log.child({ module: 'connection' }),
       handlers: {
         ...delivery.handlers(),
-        hello: (): HelloFrame => ({ v: PROTOCOL_VERSION, type: 'hello', agentId: identity.agentId, agentVersion: VERSION, host: facts, packs, lastAckedSeq: tracker.ackedSeq }),
+        hello: (): HelloFrame => ({ v: PROTOCOL_VERSION, type: 'hello', agentId: identity.agentId, agentVersion: VERSION, host: facts, packs: packUpdates.refs, lastAckedSeq: tracker.ackedSeq }),
+        pack: (frame) => void packUpdates.receive(frame.bundle),
         heartbeat: (): HeartbeatFrame => ({ v: PROTOCOL_VERSION, type: 'heartbeat', sentAt: new Date().toISOString(), outboxDepth: outbox.depth, dropped: outbox.dropped }),
       },
     });
@@ -71,6 +74,7 @@ export async function runAgent(config: AgentConfig, options: RunOptions, rootLog
 
     const scanLog = log.child({ module: 'scan' });
     scheduler = new ScanScheduler(async (reason: ScanReason) => {
+      const loaded = packUpdates.current;
       const report = await runScan({
         host,
         packs: loaded.packs,

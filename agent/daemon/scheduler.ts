@@ -7,7 +7,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from '../../shared/log.js';
 
-export type ScanReason = 'start' | 'schedule' | 'resync';
+export type ScanReason = 'start' | 'schedule' | 'resync' | 'pack';
 
 export class ScanScheduler {
   private task: ScheduledTask | undefined;

@@ -89,13 +89,32 @@ export class InstalledPacks {
     return path.join(this.dir, `${packId}.yaml`);
   }
 
-  /** Write a verified bundle and its pack text (both 0600, atomically; the YAML first). */
+  /**
+   * Write a verified bundle and its pack text (both 0600, atomically; the YAML first). The files of
+   * an earlier version are kept as `.prev` until commit() (or put back by restore()).
+   */
   async install(v: VerifiedBundle): Promise<InstalledPackFile> {
     await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
     const { bundle } = v;
+    for (const f of [this.packFile(bundle.packId), this.bundleFile(bundle.packId)]) {
+      await fs.copyFile(f, `${f}.prev`).catch(() => undefined);
+    }
     await writeFileAtomic(this.packFile(bundle.packId), bundle.pack, { mode: 0o600 });
     await writeFileAtomic(this.bundleFile(bundle.packId), JSON.stringify(bundle) + '\n', { mode: 0o600 });
     return { packId: bundle.packId, version: bundle.version, sha256: bundle.sha256, keyId: bundle.keyId ?? null, file: this.packFile(bundle.packId) };
+  }
+
+  /** Keep the new version: drop the `.prev` copies. */
+  async commit(packId: string): Promise<void> {
+    for (const f of [this.packFile(packId), this.bundleFile(packId)]) await fs.rm(`${f}.prev`, { force: true });
+  }
+
+  /** Undo install(): put the previous version back, or remove the pack when there was none. */
+  async restore(packId: string, hadPrevious: boolean): Promise<void> {
+    for (const f of [this.bundleFile(packId), this.packFile(packId)]) {
+      if (hadPrevious) await fs.rename(`${f}.prev`, f).catch(() => undefined);
+      else await fs.rm(f, { force: true });
+    }
   }
 
   /**

@@ -21,6 +21,8 @@ Commands:
   agent revoke ID                  Revoke an agent and close its live connection.
   waiver add|list|update|remove|audit
                                    Waivers for a rule on a host, hosts or an agency, with an audit log.
+  pack publish --agency A BUNDLE   Publish a signed rule pack bundle to an agency's agents.
+  pack list --agency A             Newest published pack of each id for an agency.
 
 Run \`rampart server <command> --help\` for details.
 Exit codes: 0 ok, 2 usage or input error, 3 runtime failure.
@@ -36,6 +38,11 @@ const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ERR_NOT_FOUND',
   'ERR_WAIVER_NOT_FOUND',
   'ERR_WAIVER_INVALID',
+  'ERR_PACK_BUNDLE_INVALID',
+  'ERR_PACK_ROLLBACK',
+  'ERR_PACK_SIGNATURE',
+  'ERR_PACK_UNTRUSTED_KEY',
+  'ERR_PACK_UNSIGNED',
 ]);
 
 type Sub = (argv: string[], io: ServerCommandIO) => Promise<number>;
@@ -47,6 +54,7 @@ const SUBCOMMANDS: Record<string, () => Promise<Sub>> = {
   user: async () => (await import('./user.js')).userCommand,
   agent: async () => (await import('./agent.js')).agentCommand,
   waiver: async () => (await import('./waiver.js')).waiverCommand,
+  pack: async () => (await import('./pack.js')).packCommand,
 };
 
 export async function serverCommand(argv: string[], io: ServerCommandIO): Promise<number> {

@@ -4,6 +4,7 @@
  */
 import { PROTOCOL_VERSION } from '../../shared/protocol.js';
 import type { FrameHandler } from './handler.js';
+import { sendPublishedPacks } from '../gateway/pack-push.js';
 
 export const handleHello: FrameHandler<'hello'> = async (conn, frame, { store, config }) => {
   if (conn.ready) {
@@ -30,4 +31,6 @@ export const handleHello: FrameHandler<'hello'> = async (conn, frame, { store, c
     heartbeatSeconds: config.heartbeatSeconds,
     lastSeq: agent?.maxSeq ?? 0,
   });
+  // Signed rule packs published for the agency that this agent does not run yet.
+  await sendPublishedPacks(conn, frame.packs, store);
 };

@@ -5,6 +5,7 @@
 import type { DigestFrame, ResultsFrame } from '../../shared/protocol.js';
 import type { AgentConnection } from '../gateway/agent-connection.js';
 import type { FrameHandler, HandlerContext } from './handler.js';
+import { notePacks } from '../gateway/pack-push.js';
 
 function admitSequenced(conn: AgentConnection, frame: ResultsFrame | DigestFrame, { pipeline, config }: HandlerContext): void {
   if (frame.agentId !== undefined && frame.agentId !== conn.agentId) {
@@ -29,6 +30,7 @@ export const handleResults: FrameHandler<'results'> = (conn, frame, ctx) => {
     return;
   }
   admitSequenced(conn, frame, ctx);
+  if (!conn.closed) notePacks(conn, frame.packs, ctx.store);
 };
 
 export const handleDigest: FrameHandler<'digest'> = (conn, frame, ctx) => {

@@ -6,6 +6,7 @@
 import type { CheckStatus, PackRef, HostFacts } from '../../shared/result.js';
 import type { Severity } from '../../shared/rule-pack.js';
 import type { DigestFrame, ResultsFrame } from '../../shared/protocol.js';
+import type { PackBundleStore } from './pack-bundles.js';
 
 export type Role = 'admin' | 'soc' | 'agency-viewer';
 export const ROLES: readonly Role[] = ['admin', 'soc', 'agency-viewer'];
@@ -273,6 +274,8 @@ export interface RuleInfo {
 /** The persistence contract. Implementations: SqliteStore (default); PostgreSQL later. */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  /** Published signed rule packs (store/pack-bundles.ts); absent on a store that does not keep them yet. */
+  readonly packs?: PackBundleStore;
   /** Apply pending migrations; returns the schema version now in force. */
   migrate(): Promise<number>;
   close(): Promise<void>;

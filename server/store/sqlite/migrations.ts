@@ -7,6 +7,7 @@ import { AppError } from '../../../shared/errors.js';
 import { WAIVERS_MIGRATION } from './migration-waivers.js';
 import { DASHBOARD_MIGRATION } from './migration-dashboard.js';
 import { SCAN_HISTORY_MIGRATION } from './migration-scan-history.js';
+import { PACK_BUNDLES_MIGRATION } from './migration-pack-bundles.js';
 
 export interface Migration {
   version: number;
@@ -166,6 +167,7 @@ CREATE TABLE agency_rule_counts (
   WAIVERS_MIGRATION,
   DASHBOARD_MIGRATION,
   SCAN_HISTORY_MIGRATION,
+  PACK_BUNDLES_MIGRATION,
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -22,6 +22,7 @@ import type {
   User,
 } from '../store.js';
 import { SqliteIngest } from './ingest.js';
+import { SqlitePackBundles } from './pack-bundles.js';
 import { migrate } from './migrations.js';
 import { openDatabase, type OpenOptions } from './open-database.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
@@ -37,6 +38,7 @@ function isUniqueViolation(err: unknown): boolean {
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database;
+  readonly packs: SqlitePackBundles;
   private ingestor: SqliteIngest | null = null;
   private challengesIssued = 0;
   private checkpointer: WalCheckpointer | null = null;
@@ -46,6 +48,7 @@ export class SqliteStore implements Store {
     private readonly options: OpenOptions = {},
   ) {
     this.db = openDatabase(dataDir, options);
+    this.packs = new SqlitePackBundles(this.db);
   }
 
   async migrate(): Promise<number> {
