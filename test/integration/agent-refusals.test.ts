@@ -158,4 +158,18 @@ describe('agents the collector must refuse', { timeout: 120_000 }, () => {
     expect(r.stderr).toMatch(/backoffCapMs/);
     expect(r.stderr).toMatch(/outboxMaxFrames/);
   });
+
+  it('--once against an unreachable collector gives up after --timeout with ERR_AGENT_ACK_TIMEOUT (exit 3) and keeps the results queued', async () => {
+    const a = await newAgent();
+    await enrollAgent(collector.url, await admin.token('dhs'), a);
+    const closed = await freePort();
+    const r = await runRampart(['agent', 'run', '--once', '--timeout', '3', '--server', `http://127.0.0.1:${closed}`], a);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('ERR_AGENT_ACK_TIMEOUT');
+    expect(r.logs.filter((l) => l.msg === 'Reconnecting after backoff').length).toBeGreaterThanOrEqual(2);
+    const frames = (await fs.readdir(path.join(a.stateDir, 'outbox'))).filter((n) => n.endsWith('.frame'));
+    expect(frames).toHaveLength(1);
+    // The next run with the collector reachable delivers them.
+    expect((await runRampart(['agent', 'run', '--once', '--timeout', '60'], a)).code).toBe(0);
+  });
 });
