@@ -8,7 +8,7 @@ import type { ServerConfig } from './config.js';
 import { AgentGateway } from './gateway/agent-gateway.js';
 import { buildHttpApp } from './http/http-app.js';
 import { IngestPipeline } from './ingest/ingest-pipeline.js';
-import { openStore } from './store/open-store.js';
+import { isPostgresUrl, openStore } from './store/open-store.js';
 import { CollectorMetrics, METRICS_CONTENT_TYPE, METRICS_PATH, timedStore } from './metrics.js';
 import { LiveHub, LIVE_PATH } from './live/live-hub.js';
 import { publishStored } from './live/live-feed.js';
@@ -49,10 +49,19 @@ export async function startCollector(config: ServerConfig, options: { log?: Logg
   const snapshots = new PostureSnapshots(store, log.child({ module: 'trend' }));
   const app = buildHttpApp(store, config, log, gateway, live);
   // Prometheus metrics (docs/api.md "Metrics"): this collector's own registry.
-  metrics.attach({ gateway, pipeline, live });
   app.get(METRICS_PATH, async (_req, reply) => reply.type(METRICS_CONTENT_TYPE).send(await metrics.render()));
   gateway.attach(app.server);
   await live.start();
+  // Several replicas on one PostgreSQL: live events cross replicas by LISTEN/NOTIFY (docs/architecture.md).
+  const fanout = isPostgresUrl(config.databaseUrl)
+    ? new (await import('./live/pg-fanout.js')).PgLiveFanout(
+        { url: config.databaseUrl, ...(config.databaseSchema ? { schema: config.databaseSchema } : {}) },
+        live.bus,
+        log.child({ module: 'fanout' }),
+      )
+    : null;
+  await fanout?.start();
+  metrics.attach({ gateway, pipeline, live, ...(fanout ? { fanout } : {}) });
   snapshots.start();
   presence.start();
   // Signed rule packs published by `rampart server pack publish` reach connected agents within a poll.
@@ -82,6 +91,7 @@ export async function startCollector(config: ServerConfig, options: { log?: Logg
         snapshots.stop();
         presence.stop();
         packPush.stop();
+        await fanout?.close();
         await live.close();
         await gateway.close();
         await pipeline.close();

@@ -21,6 +21,8 @@ export interface MetricsSources {
   gateway: AgentGateway;
   pipeline: IngestPipeline;
   live?: LiveHub;
+  /** Cross-replica live fan-out (PostgreSQL deployments). */
+  fanout?: { stats: { sent: number; received: number; dropped: number } };
 }
 
 export class CollectorMetrics {
@@ -103,6 +105,17 @@ export class CollectorMetrics {
         outbox.set({ stat: 'sum' }, sum);
         outbox.set({ stat: 'max' }, max);
         outbox.set({ stat: 'agents_reporting' }, reporting);
+      },
+    });
+    new Counter({
+      name: 'rampart_live_fanout_events_total',
+      help: 'Live events sent to and received from other replicas (LISTEN/NOTIFY), and dropped.',
+      labelNames: ['direction'],
+      registers,
+      collect() {
+        const st = self.sources?.fanout?.stats;
+        if (!st) return;
+        for (const direction of ['sent', 'received', 'dropped'] as const) self.exportDelta(`fanout:${direction}`, st[direction], (n) => this.inc({ direction }, n));
       },
     });
     new Gauge({
