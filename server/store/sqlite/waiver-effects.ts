@@ -46,7 +46,7 @@ export async function waiverEffects(db: Database, agencyId: number, now: string)
     `SELECT ru.severity, ru.directives, f.id AS findingId, f.due_at AS dueAt
        FROM agents a JOIN rules ru ON ru.id = ? JOIN results r ON r.agent_key = a.key AND r.rule_key = ru.key
        LEFT JOIN findings f ON f.agent_key = r.agent_key AND f.rule_key = r.rule_key AND f.resolved_at IS NULL
-      WHERE a.id = ? AND a.agency_id = ? AND r.status = 'fail'`,
+      WHERE a.id = ? AND a.agency_id = ? AND a.revoked_at IS NULL AND r.status = 'fail'`,
   );
   const waived: WaivedFailure[] = [];
   for (const [key, w] of waivers) {

@@ -69,4 +69,16 @@ describe('waivers in posture and findings', () => {
     expect(p.score).toBe(50);
     expect(p.findings).toMatchObject({ open: 2, overdue: 2 });
   });
+
+  it('ignore a revoked host: its failure is already out of the posture', async () => {
+    await new SqliteWaivers(store.db).addWaiver(
+      { agency: 'dhs', ruleId: 'linux.fw.deny', justification: 'Agency-wide exception for the test', approver: 'ciso', risk: 'low', startsAt: '2026-11-05T00:00:00.000Z', expiresAt: '2026-12-01T00:00:00.000Z' },
+      'ana',
+      '2026-11-05T00:00:00.000Z',
+    );
+    const web2 = (await store.findHost('web-2'))!;
+    await store.revokeAgent(web2.id, '2026-11-10T00:00:00.000Z');
+    const p = await store.posture(agencyId, '2026-11-20T00:00:00.000Z', 7);
+    expect(p.counts).toMatchObject({ fail: 0, waived: 1 });
+  });
 });
