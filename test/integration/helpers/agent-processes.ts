@@ -13,7 +13,7 @@ export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
  * The CLI under test: the same tsup build as dist/, but in a private directory per test file,
  * so a teammate running `npm run build` (which cleans dist/) cannot pull it away mid-test.
  */
-const BUILD_DIR = path.join(REPO, 'node_modules/.cache/rampart-agent-tests', `dist-${process.pid}`);
+export const BUILD_DIR = path.join(REPO, 'node_modules/.cache/rampart-agent-tests', `dist-${process.pid}`);
 export const RAMPART = path.join(BUILD_DIR, 'rampart.js');
 export const STREAM_PACK = path.join(REPO, 'test/fixtures/packs/agent-stream.yaml');
 export const STREAM_RULES = 60;

@@ -1,6 +1,6 @@
 /**
  * @module A collector in its own process (so tests can kill -9 it): collector-child.ts bundled
- * once with esbuild next to node_modules, started on a chosen port and data dir. Admin steps
+ * once with esbuild into the private build directory, started on a chosen port and data dir. Admin steps
  * (agency, token, revoke) go through the same SQLite file from the test process, as the
  * `rampart server` CLI does while a collector runs.
  */
@@ -12,15 +12,16 @@ import { build } from 'esbuild';
 import { openSqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
 import type { Store } from '../../../server/store/store.js';
 import { ENROLL_TOKEN_PREFIX, generateToken, hashToken } from '../../../server/tokens.js';
-import { REPO } from './agent-processes.js';
+import { BUILD_DIR, REPO } from './agent-processes.js';
 
-const OUT_DIR = path.join(REPO, 'node_modules/.cache/rampart-agent-tests');
+/** Bundled next to the private CLI build (inside node_modules, so packages resolve), removed with it. */
+const OUT_DIR = BUILD_DIR;
 let bundled: Promise<string> | undefined;
 
 function bundle(): Promise<string> {
   bundled ??= (async () => {
     mkdirSync(OUT_DIR, { recursive: true });
-    const outfile = path.join(OUT_DIR, `collector-child-${process.pid}.mjs`);
+    const outfile = path.join(OUT_DIR, 'collector-child.mjs');
     await build({
       entryPoints: [path.join(REPO, 'test/integration/helpers/collector-child.ts')],
       bundle: true,
