@@ -56,8 +56,6 @@ try {
   const failing = demo.hosts.find((h) => h.agency === 'FEMA' && h.fixture.endsWith('-default'))!;
   await page.goto(`${base}/#/host/${failing.agentId}?status=fail`);
   await page.waitForSelector('tr[data-status="fail"]');
-  await page.locator('tr[data-status="fail"]').nth(1).scrollIntoViewIfNeeded();
-  await page.evaluate(() => window.scrollBy(0, -140));
   await shot('host');
 
   await page.goto(`${base}/#/rule/linux.net.ip-forward-disabled?agency=DHS`);

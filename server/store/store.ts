@@ -325,8 +325,8 @@ export interface Store {
   hostResultsFiltered(agentId: string, filter: ResultFilter, page: Page): Promise<Paged<StoredResult>>;
   /** Posture of an agency rolled up with the given agencies (its components). */
   postureRollup(agencyId: number, agencyIds: number[], now: string, dueSoonDays: number): Promise<Posture>;
-  /** Figures of each agency alone (not rolled up). */
-  agencyFigures(now: string, onlineSince: string): Promise<AgencyFigures[]>;
+  /** Figures of each agency alone (not rolled up); all agencies, or only `agencyIds`. */
+  agencyFigures(now: string, onlineSince: string, agencyIds?: number[]): Promise<AgencyFigures[]>;
   /** Record today's own posture of every agency (upsert; cheap: reads the counters). */
   snapshotDailyPosture(day: string): Promise<void>;
   dailyPosture(fromDay: string): Promise<DailyPosture[]>;

@@ -13,6 +13,8 @@ export interface LiveEvent {
   ruleId?: string;
   status?: string;
   online?: boolean;
+  /** How many rule statuses changed (a summary event has no ruleId). */
+  changes?: number;
   at: string;
 }
 

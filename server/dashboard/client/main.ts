@@ -19,6 +19,7 @@ let me: Me | null = null;
 let stopLive: (() => void) | null = null;
 let current: Route = parseRoute(location.hash);
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+let lastRefresh = 0;
 
 function renderCrumbs(route: Route): void {
   const items = [html`<li><a href="#/">Federal overview</a></li>`];
@@ -56,24 +57,40 @@ async function show(options: { quiet?: boolean } = {}): Promise<void> {
     renderSignin(main);
     return;
   }
+  // Who am I and the view's data are fetched together (one round-trip less before anything shows).
+  const mePromise = me ? Promise.resolve(me) : api<Me>('/api/v1/me');
+  mePromise.catch(() => {}); // reported through the view's own failure below
   try {
-    if (!me) {
-      me = await api<Me>('/api/v1/me');
+    if (current.view === 'overview' && !me) {
+      me = await mePromise;
       renderSession();
     }
-    if (!stopLive) stopLive = connectLive(onLive, (t) => (liveStatus.textContent = t));
     // Agency viewers land on their own agency.
-    if (current.view === 'overview' && me.role === 'agency-viewer' && me.agency) {
+    if (current.view === 'overview' && me?.role === 'agency-viewer' && me.agency) {
       location.replace(`#/agency/${enc(me.agency)}`);
       return;
     }
     renderCrumbs(current);
     const scrollY = window.scrollY;
-    if (current.view === 'agency') await renderAgency(main, current);
-    else if (current.view === 'host') await renderHost(main, current);
-    else if (current.view === 'rule') await renderRule(main, current);
-    else if (current.view === 'help') mount(main, html`<h1>Help</h1><p>Status is shown as text and symbol: ✓ PASS, ✗ FAIL, ! ERROR (could not be checked; never counted as passing), – N/A. Findings are due by the directive clock of the rule (for example 14 days under BOD 23-02). Every page can be filtered with the forms above its tables, and every list is paged on the server.</p>`);
-    else await renderOverview(main, current);
+    const view =
+      current.view === 'agency'
+        ? renderAgency(main, current)
+        : current.view === 'host'
+          ? renderHost(main, current)
+          : current.view === 'rule'
+            ? renderRule(main, current)
+            : current.view === 'help'
+              ? Promise.resolve(
+                  mount(main, html`<h1>Help</h1><p>Status is shown as text and symbol: ✓ PASS, ✗ FAIL, ! ERROR (could not be checked; never counted as passing), – N/A. Findings are due by the directive clock of the rule (for example 14 days under BOD 23-02). Every page can be filtered with the forms above its tables, and every list is paged on the server.</p>`),
+                )
+              : renderOverview(main, current);
+    const [who] = await Promise.all([mePromise, view]);
+    if (!me) {
+      me = who;
+      renderSession();
+    }
+    // Live updates start once the first view is on screen (the ticket request does not compete with it).
+    if (!stopLive) stopLive = connectLive(onLive, (t) => (liveStatus.textContent = t));
     if (options.quiet) window.scrollTo(0, scrollY);
     else {
       // A new page starts at its top (an in-page #rule-… anchor is honoured by the host view).
@@ -90,6 +107,15 @@ async function show(options: { quiet?: boolean } = {}): Promise<void> {
       return;
     }
     const e = err as ApiError;
+    if (!me) {
+      mePromise.then(
+        (m) => {
+          me = m;
+          renderSession();
+        },
+        () => {},
+      );
+    }
     mount(
       main,
       html`<h1>Cannot show this page</h1><div class="alert" role="alert">${e.status === 403 || e.status === 404 ? 'This page does not exist or you do not have access to it.' : e.message}${e.code ? html` <code>${e.code}</code>` : ''}</div><p><a href="#/">Back to the overview</a></p>`,
@@ -101,18 +127,27 @@ function onLive(e: LiveEvent): void {
   const v = current;
   const relevant =
     v.view === 'overview' ||
-    (v.view === 'agency' && v.id === e.agency) ||
+    // An agency view rolls up its components, which it links to.
+    (v.view === 'agency' && (v.id === e.agency || main.querySelector(`a[href="#/agency/${enc(e.agency)}"]`) !== null)) ||
     (v.view === 'host' && (v.id === e.agentId || v.id === e.hostname)) ||
-    (v.view === 'rule' && v.id === e.ruleId);
-  if (e.type === 'result') liveStatus.textContent = `Live: ${e.hostname ?? e.agentId} reported ${e.ruleId ?? 'results'} ${e.status ?? ''} at ${e.at.slice(11, 19)} UTC`;
+    // A summary event (many changes in one scan) carries no rule id: it may concern this rule.
+    (v.view === 'rule' && (v.id === e.ruleId || (e.type === 'result' && !e.ruleId)));
+  if (e.type === 'result') {
+    liveStatus.textContent = e.hostname
+      ? `Live: ${e.hostname} reported ${e.ruleId ?? `${e.changes ?? 'several'} changes`} ${e.ruleId ? (e.status ?? '').toUpperCase() : ''} at ${e.at.slice(11, 19)} UTC`
+      : `Live: ${e.changes ?? 'several'} changes in ${e.agency} at ${e.at.slice(11, 19)} UTC`;
+  } else if (e.type === 'host') liveStatus.textContent = `Live: ${e.hostname ?? e.agentId} went ${e.online ? 'online' : 'offline'} at ${e.at.slice(11, 19)} UTC`;
   if (!relevant) return;
-  // Coalesce bursts: one refresh per 250 ms at most, so a flood of results does not thrash the page.
+  // Coalesce bursts: the first event refreshes at once, later ones within 250 ms of a refresh are
+  // folded into one refresh at the end of that window, so a flood of results does not thrash the page.
   if (refreshTimer) return;
+  const wait = Math.max(0, lastRefresh + 250 - Date.now());
   refreshTimer = setTimeout(() => {
     refreshTimer = undefined;
+    lastRefresh = Date.now();
     void show({ quiet: true }).then(() => main.classList.add('flash'));
     setTimeout(() => main.classList.remove('flash'), 1200);
-  }, 250);
+  }, wait);
 }
 
 // The skip link moves focus to the content without touching the hash (the hash is the route).

@@ -66,7 +66,8 @@ export function treeOrder(nodes: AgencyNode[]): AgencyNode[] {
  */
 export async function buildOverview(store: Store, config: ServerConfig, tree: AgencyNode[], visible: ReadonlySet<number>, now = new Date()): Promise<OverviewAgency[]> {
   const nowIso = now.toISOString();
-  const figures = new Map<number, AgencyFigures>((await store.agencyFigures(nowIso, onlineSince(config, now.getTime()))).map((f) => [f.agencyId, f]));
+  const only = visible.size === tree.length ? undefined : [...visible];
+  const figures = new Map<number, AgencyFigures>((await store.agencyFigures(nowIso, onlineSince(config, now.getTime()), only)).map((f) => [f.agencyId, f]));
   const today = nowIso.slice(0, 10);
   const days = Array.from({ length: TREND_DAYS }, (_, i) => new Date(now.getTime() - (TREND_DAYS - 1 - i) * DAY_MS).toISOString().slice(0, 10));
   const daily = new Map<string, { won: number; possible: number }>();
@@ -116,7 +117,8 @@ export async function buildOverview(store: Store, config: ServerConfig, tree: Ag
 export async function componentFigures(store: Store, config: ServerConfig, tree: AgencyNode[], agencyId: number): Promise<Array<{ name: string; score: number | null; hosts: number }>> {
   const children = tree.filter((a) => a.parentId === agencyId).sort((a, b) => a.name.localeCompare(b.name));
   if (children.length === 0) return [];
-  const figures = new Map((await store.agencyFigures(new Date().toISOString(), onlineSince(config))).map((f) => [f.agencyId, f]));
+  const below = children.flatMap((c) => [...subtree(tree, c.id)]);
+  const figures = new Map((await store.agencyFigures(new Date().toISOString(), onlineSince(config), below)).map((f) => [f.agencyId, f]));
   return children.map((c) => {
     let won = 0;
     let possible = 0;

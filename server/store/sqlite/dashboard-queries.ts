@@ -59,9 +59,10 @@ export function agencyTree(db: Database): AgencyNode[] {
 }
 
 export function listHostsFiltered(db: Database, agencyId: number, filter: HostFilter, page: Page): Paged<HostSummary & { agency: string }> {
-  const ids = JSON.stringify(filter.agencyIds ?? [agencyId]);
-  const cond = [`g.agency_id ${IN_IDS}`];
-  const args: unknown[] = [ids];
+  const list = filter.agencyIds ?? [agencyId];
+  // One agency: `=` walks agents_agency (agency_id, hostname) in order.
+  const cond = [list.length === 1 ? 'g.agency_id = ?' : `g.agency_id ${IN_IDS}`];
+  const args: unknown[] = [list.length === 1 ? list[0] : JSON.stringify(list)];
   if (filter.q) {
     cond.push("lower(g.hostname) LIKE ? ESCAPE '\\'");
     args.push(likeOf(filter.q));
@@ -177,8 +178,10 @@ function toFinding(row: FindingRow, now: string): Finding {
  * (overdue ones are exactly those with the earliest due dates), undated last.
  */
 export function listFindingsFiltered(db: Database, agencyId: number, now: string, filter: FindingsFilter, page: Page): Paged<Finding> {
-  const cond = [`f.agency_id ${IN_IDS}`];
-  const args: unknown[] = [JSON.stringify(filter.agencyIds ?? [agencyId])];
+  const ids = filter.agencyIds ?? [agencyId];
+  // One agency: `=` lets SQLite walk findings_open_due (agency_id, due_at) in order, no sort.
+  const cond = ids.length === 1 ? ['f.agency_id = ?'] : [`f.agency_id ${IN_IDS}`];
+  const args: unknown[] = ids.length === 1 ? [ids[0]] : [JSON.stringify(ids)];
   if (filter.state === 'open') cond.push('f.resolved_at IS NULL');
   else if (filter.state === 'overdue') {
     cond.push('f.resolved_at IS NULL AND f.due_at < ?');
@@ -197,12 +200,23 @@ export function listFindingsFiltered(db: Database, agencyId: number, now: string
     args.push(likeOf(filter.q), likeOf(filter.q));
   }
   const where = cond.join(' AND ');
-  const order = filter.state === 'resolved' ? 'f.resolved_at DESC, f.id' : 'f.due_at IS NULL, f.due_at, f.id';
   const from = 'FROM findings f JOIN agents g ON g.key = f.agent_key JOIN rules r ON r.key = f.rule_key';
-  const total = (db.prepare(`SELECT COUNT(*) AS n ${from} WHERE ${where}`).get(...args) as { n: number }).n;
-  const rows = db.prepare(`${FINDING_SELECT} WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...args, page.limit, page.offset) as FindingRow[];
+  const count = (w: string) => (db.prepare(`SELECT COUNT(*) AS n ${from} WHERE ${w}`).get(...args) as { n: number }).n;
+  const rows = (w: string, order: string, limit: number, offset: number) =>
+    db.prepare(`${FINDING_SELECT} WHERE ${w} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...args, limit, offset) as FindingRow[];
+  if (filter.state === 'resolved') {
+    const total = count(where);
+    return paged(rows(where, 'f.resolved_at DESC, f.id', page.limit, page.offset).map((r) => toFinding(r, now)), total, page);
+  }
+  // Dated findings in due order (index order), then the undated ones.
+  const dated = `${where} AND f.due_at IS NOT NULL`;
+  const undated = `${where} AND f.due_at IS NULL`;
+  const nDated = count(dated);
+  const total = nDated + count(undated);
+  const items = page.offset < nDated ? rows(dated, 'f.due_at, f.id', page.limit, page.offset) : [];
+  if (items.length < page.limit) items.push(...rows(undated, 'f.id', page.limit - items.length, Math.max(0, page.offset - nDated)));
   return paged(
-    rows.map((r) => toFinding(r, now)),
+    items.map((r) => toFinding(r, now)),
     total,
     page,
   );
@@ -282,10 +296,14 @@ export function postureRollup(db: Database, agencyId: number, agencyIds: number[
         `FROM findings WHERE agency_id ${IN_IDS} AND resolved_at IS NULL`,
     )
     .get(now, now, soon, ids) as { open: number; overdue: number; dueSoon: number };
-  const preview = (cond: string, ...args: unknown[]) =>
-    (
-      db.prepare(`${FINDING_SELECT} WHERE f.agency_id ${IN_IDS} AND f.resolved_at IS NULL AND ${cond} ORDER BY f.due_at, f.id LIMIT ?`).all(ids, ...args, FINDINGS_PREVIEW) as FindingRow[]
-    ).map((r) => toFinding(r, now));
+  // Per agency in due-date index order, then merged: no sort over every open finding of the tree.
+  const previewStmt = (cond: string) => db.prepare(`${FINDING_SELECT} WHERE f.agency_id = ? AND f.resolved_at IS NULL AND ${cond} ORDER BY f.due_at, f.id LIMIT ?`);
+  const preview = (cond: string, ...args: unknown[]) => {
+    const stmt = previewStmt(cond);
+    const merged = agencyIds.flatMap((id) => stmt.all(id, ...args, FINDINGS_PREVIEW) as FindingRow[]);
+    merged.sort((x, y) => (x.due_at! < y.due_at! ? -1 : x.due_at! > y.due_at! ? 1 : x.id - y.id));
+    return merged.slice(0, FINDINGS_PREVIEW).map((r) => toFinding(r, now));
+  };
   return {
     agency: { id: agency.id, name: agency.name, parentName: agency.parent_name },
     asOf: now,
@@ -306,17 +324,18 @@ export function postureRollup(db: Database, agencyId: number, agencyIds: number[
   };
 }
 
-/** Severity-weighted sums of each agency's own counters (one pass over agencies × rules). */
-function weightedSums(db: Database): Array<{ agencyId: number; won: number; possible: number }> {
+/** Severity-weighted sums of each agency's own counters (one pass over agencies × rules), optionally for some agencies only. */
+function weightedSums(db: Database, agencyIds?: number[]): Array<{ agencyId: number; won: number; possible: number }> {
+  const only = agencyIds ? `WHERE c.agency_id ${IN_IDS} ` : '';
   return db
     .prepare(
       `SELECT c.agency_id AS agencyId, SUM(${WEIGHT_SQL} * c.n_pass) AS won, SUM(${WEIGHT_SQL} * (c.n_pass + c.n_fail + c.n_error)) AS possible ` +
-        'FROM agency_rule_counts c JOIN rules r ON r.key = c.rule_key GROUP BY c.agency_id',
+        `FROM agency_rule_counts c JOIN rules r ON r.key = c.rule_key ${only}GROUP BY c.agency_id`,
     )
-    .all() as Array<{ agencyId: number; won: number; possible: number }>;
+    .all(...(agencyIds ? [JSON.stringify(agencyIds)] : [])) as Array<{ agencyId: number; won: number; possible: number }>;
 }
 
-export function agencyFigures(db: Database, now: string, onlineSince: string): AgencyFigures[] {
+export function agencyFigures(db: Database, now: string, onlineSince: string, agencyIds?: number[]): AgencyFigures[] {
   const out = new Map<number, AgencyFigures>();
   const get = (id: number): AgencyFigures => {
     let f = out.get(id);
@@ -326,15 +345,17 @@ export function agencyFigures(db: Database, now: string, onlineSince: string): A
     }
     return f;
   };
-  for (const { id } of db.prepare('SELECT id FROM agencies').all() as Array<{ id: number }>) get(id);
-  for (const s of weightedSums(db)) Object.assign(get(s.agencyId), { won: s.won, possible: s.possible });
+  const only = agencyIds ? `agency_id ${IN_IDS}` : '1';
+  const ids = agencyIds ? [JSON.stringify(agencyIds)] : [];
+  for (const { id } of db.prepare(`SELECT id FROM agencies WHERE ${only.replace('agency_id', 'id')}`).all(...ids) as Array<{ id: number }>) get(id);
+  for (const s of weightedSums(db, agencyIds)) Object.assign(get(s.agencyId), { won: s.won, possible: s.possible });
   const hosts = db
-    .prepare('SELECT agency_id AS agencyId, COUNT(*) AS hosts, COALESCE(SUM(last_seen_at >= ?), 0) AS online FROM agents WHERE revoked_at IS NULL GROUP BY agency_id')
-    .all(onlineSince) as Array<{ agencyId: number; hosts: number; online: number }>;
+    .prepare(`SELECT agency_id AS agencyId, COUNT(*) AS hosts, COALESCE(SUM(last_seen_at >= ?), 0) AS online FROM agents WHERE ${only} AND revoked_at IS NULL GROUP BY agency_id`)
+    .all(onlineSince, ...ids) as Array<{ agencyId: number; hosts: number; online: number }>;
   for (const h of hosts) Object.assign(get(h.agencyId), { hosts: h.hosts, online: h.online });
   const findings = db
-    .prepare('SELECT agency_id AS agencyId, COUNT(*) AS open, COALESCE(SUM(due_at < ?), 0) AS overdue FROM findings WHERE resolved_at IS NULL GROUP BY agency_id')
-    .all(now) as Array<{ agencyId: number; open: number; overdue: number }>;
+    .prepare(`SELECT agency_id AS agencyId, COUNT(*) AS open, COALESCE(SUM(due_at < ?), 0) AS overdue FROM findings WHERE ${only} AND resolved_at IS NULL GROUP BY agency_id`)
+    .all(now, ...ids) as Array<{ agencyId: number; open: number; overdue: number }>;
   for (const f of findings) Object.assign(get(f.agencyId), { openFindings: f.open, overdueFindings: f.overdue });
   return [...out.values()];
 }

@@ -288,8 +288,9 @@ export class SqliteStore implements Store {
 
   async listFindings(agencyId: number, now: string, filter: FindingsFilter, page: Page) {
     const { waived } = await waiverEffects(this.db, agencyId, now);
-    if (filter.severity || filter.directive || filter.q || filter.agencyIds) return markWaivedFindings(dq.listFindingsFiltered(this.db, agencyId, now, filter, page), waived);
-    return markWaivedFindings(q.listFindings(this.db, agencyId, now, filter, page), waived);
+    // dashboard-queries: the same order as posture-queries' listFindings, plus filters and components,
+    // walking the due-date index instead of sorting every open finding (bench/dashboard).
+    return markWaivedFindings(dq.listFindingsFiltered(this.db, agencyId, now, filter, page), waived);
   }
 
   // --- dashboard (dashboard-queries.ts) -------------------------------------------------------
@@ -310,8 +311,8 @@ export class SqliteStore implements Store {
     return dq.postureRollup(this.db, agencyId, agencyIds, now, dueSoonDays);
   }
 
-  async agencyFigures(now: string, onlineSince: string) {
-    return dq.agencyFigures(this.db, now, onlineSince);
+  async agencyFigures(now: string, onlineSince: string, agencyIds?: number[]) {
+    return dq.agencyFigures(this.db, now, onlineSince, agencyIds);
   }
 
   async snapshotDailyPosture(day: string) {
