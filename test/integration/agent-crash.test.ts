@@ -162,7 +162,8 @@ describe('delivery survives crashes', { timeout: 300_000 }, () => {
       await p.kill9();
       const queued = await outboxFrames(a!.stateDir);
       expect(queued).toBeGreaterThanOrEqual(10);
-      fleet.collector = await startCollectorProcess(fleet.dataDir, fleet.port);
+      // A collector with a small window: the backlog must flow through it without a 4429 close.
+      fleet.collector = await startCollectorProcess(fleet.dataDir, fleet.port, { RAMPART_WINDOW: '2' });
       await expectExactlyOnce(fleet);
     } finally {
       await fleet.collector.stop();
