@@ -2,7 +2,7 @@
  * The dashboard's waivers panel: what it lists, escaped, and the empty state.
  */
 import { describe, expect, it } from 'vitest';
-import { waiversPanel, type WaiverView } from '../../../server/dashboard/client/waivers-panel.js';
+import { waiverBody, waiversPanel, type WaiverView } from '../../../server/dashboard/client/waivers-panel.js';
 
 const w: WaiverView = {
   id: 'W-3',
@@ -33,5 +33,23 @@ describe('dashboard waivers panel', () => {
 
   it('says how to add one when there is none', () => {
     expect(waiversPanel('dhs', []).value).toContain('rampart server waiver add');
+  });
+
+  it('keeps the add form and remove buttons hidden until an admin is confirmed', () => {
+    const markup = waiversPanel('dhs', [w]).value;
+    expect(markup).toContain('data-waiver-remove="W-3"');
+    expect(markup).toMatch(/<details data-admin-only hidden>/);
+    expect(markup).toMatch(/<td data-admin-only hidden>/);
+  });
+
+  it('turns the form into the API body: hosts split on commas, the expiry at UTC midnight', () => {
+    expect(waiverBody({ ruleId: ' linux.a.b ', hosts: 'web-1, web-2,,', justification: ' Needed until Q1 ', approver: 'ciso', risk: 'high', expires: '2027-01-31' })).toEqual({
+      ruleId: 'linux.a.b',
+      hosts: ['web-1', 'web-2'],
+      justification: 'Needed until Q1',
+      approver: 'ciso',
+      risk: 'high',
+      expiresAt: '2027-01-31T00:00:00Z',
+    });
   });
 });

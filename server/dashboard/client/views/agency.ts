@@ -7,7 +7,7 @@ import { enc, html, mount, onlineBadge, severity, when } from '../dom.js';
 import { setParams, type Route } from '../router.js';
 import { pager, wirePagers } from './pager.js';
 import { evidenceDownloads, wireEvidenceDownloads } from '../evidence-downloads.js';
-import { waiversPanel, type WaiverView } from '../waivers-panel.js';
+import { waiversPanel, wireWaiverActions, type WaiverView } from '../waivers-panel.js';
 
 const PAGE = 50;
 
@@ -86,4 +86,5 @@ export async function renderAgency(main: HTMLElement, route: Route): Promise<voi
   });
   wirePagers(main, (param, offset) => setParams(route, { [param]: offset }));
   wireEvidenceDownloads(main);
+  void wireWaiverActions(main, posture.agency.name, () => window.dispatchEvent(new HashChangeEvent('hashchange')));
 }
