@@ -32,6 +32,22 @@ describe('delivery: acks, idempotency, completeness, resync, revocation', () => 
     socket.close();
   });
 
+  it('acknowledges a frame only when another connection to the database can already read it', async () => {
+    const { agent, socket } = await connected();
+    const Database = (await import('better-sqlite3')).default;
+    const path = await import('node:path');
+    // A separate connection, as another process would have: it sees only committed data.
+    const reader = new Database(path.join(c.dataDir, 'rampart.db'), { readonly: true });
+    const stored = reader.prepare('SELECT COUNT(*) AS n FROM received_seqs s JOIN agents a ON a.key = s.agent_key WHERE a.id = ? AND s.seq = ?');
+    for (let i = 0; i < 5; i++) {
+      socket.send(agent.resultsFrame([makeResult('linux.d.commit', i % 2 ? 'pass' : 'fail')]));
+      const ack = await socket.next('ack');
+      expect((stored.get(agent.agentId, ack.seq) as { n: number }).n).toBe(1);
+    }
+    reader.close();
+    socket.close();
+  });
+
   it('announces the highest committed seq in welcome after a reconnect', async () => {
     const { agent, socket } = await connected();
     for (let i = 0; i < 3; i++) socket.send(agent.resultsFrame([makeResult('linux.d.one', 'pass')]));

@@ -85,6 +85,12 @@ describe('malformed agent frames', () => {
     expect(r).toMatchObject({ code: 4413, error: { code: 'ERR_PROTOCOL_FRAME_TOO_LARGE' } });
   });
 
+  it('lets the WebSocket layer refuse a frame more than 4 times the limit with 1009, before reading it', async () => {
+    const huge = makeResult('linux.a.huge', 'pass', { observed: 'x'.repeat(300 * 1024) });
+    const r = await misbehave((s, a) => s.send(a.resultsFrame([huge])));
+    expect(r.code).toBe(1009);
+  });
+
   it('closes a frame with more results than maxResultsPerFrame with 4413', async () => {
     const many = Array.from({ length: 51 }, (_, i) => makeResult(`linux.many.r${i}`, 'pass'));
     const r = await misbehave((s, a) => s.send(a.resultsFrame(many)));
