@@ -124,7 +124,7 @@ export class FrameInbox {
       this.bytes -= raw.data.length;
       raw.conn.queued--;
       if (!raw.conn.closed) this.handle(raw);
-      if ((++n & 7) === 0 && performance.now() > deadline) break;
+      if ((++n & 1) === 0 && performance.now() > deadline) break;
     }
     if (this.head > 4096 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
