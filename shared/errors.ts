@@ -54,6 +54,7 @@ export const ERRORS = {
   ERR_EXPECT_TYPE: { summary: 'An expectation does not fit the type of the observed value.', fix: 'Correct the matcher in the rule (for example use `every:` for a list).' },
 
   // --- KEV catalog (AI workload pack and vulnerable-version checks) ---
+  ERR_PACKAGE_BUILD: { summary: 'An agent installer package could not be built.', fix: 'Build the agent first (npm run build:agent-sea, or build:agent with --runtime node), check that dpkg-deb (deb) or tar (tar) is installed, and read the message for the failing step.' },
   ERR_KEV_INVALID: { summary: 'A KEV catalog file is not valid JSON or not in the CISA KEV feed format.', fix: 'Download known_exploited_vulnerabilities.json again from CISA (or the collector) and rerun `rampart kev update FILE`.' },
   ERR_KEV_MISSING: { summary: 'A check needs the KEV catalog but the agent has none loaded.', fix: 'Load one with `rampart kev update FILE`, or set RAMPART_KEV_FILE to the catalog path.' },
 

@@ -23,6 +23,8 @@ Commands:
                                    Waivers for a rule on a host, hosts or an agency, with an audit log.
   pack publish --agency A BUNDLE   Publish a signed rule pack bundle to an agency's agents.
   pack list --agency A             Newest published pack of each id for an agency.
+  package --agency A --format deb|tar
+                                   Agent installer with collector URL, CA and enrollment token baked in.
 
 Run \`rampart server <command> --help\` for details.
 Exit codes: 0 ok, 2 usage or input error, 3 runtime failure.
@@ -43,6 +45,7 @@ const INPUT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'ERR_PACK_SIGNATURE',
   'ERR_PACK_UNTRUSTED_KEY',
   'ERR_PACK_UNSIGNED',
+  'ERR_PACKAGE_BUILD',
 ]);
 
 type Sub = (argv: string[], io: ServerCommandIO) => Promise<number>;
@@ -55,6 +58,7 @@ const SUBCOMMANDS: Record<string, () => Promise<Sub>> = {
   agent: async () => (await import('./agent.js')).agentCommand,
   waiver: async () => (await import('./waiver.js')).waiverCommand,
   pack: async () => (await import('./pack.js')).packCommand,
+  package: async () => (await import('./package.js')).packageCommand,
 };
 
 export async function serverCommand(argv: string[], io: ServerCommandIO): Promise<number> {
