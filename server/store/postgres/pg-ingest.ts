@@ -17,6 +17,8 @@ import { inTransaction } from './pg-pool.js';
 
 const STATUS_INDEX: Record<string, number> = { pass: 0, fail: 1, error: 2, 'not-applicable': 3 };
 const DAY_MS = 86_400_000;
+/** Record separator between JSON bodies in one parameter. */
+const RS = '\u001e';
 /** SQLSTATEs worth a retry by the agent: serialization failure, deadlock, lock timeout, statement timeout, too many connections. */
 const BUSY_CODES = new Set(['40001', '40P01', '55P03', '57014', '53300']);
 
@@ -145,7 +147,7 @@ export class PgIngest {
         const list = [...applied.values()];
         const up = await c.query<{ agent_key: number; rule_key: number; prev: string | null; status: string }>(
           `INSERT INTO results AS r (agent_key, rule_key, status, prev_status, seq, scan_id, scanned_at, changed_at, body)
-             SELECT u.a, u.k, u.s, NULL, u.q, u.sc, u.t, u.t, u.b FROM unnest($1::int[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[]) AS u(a, k, s, q, sc, t, b)
+             SELECT u.a, u.k, u.s, NULL, u.q, u.sc, u.t, u.t, u.b FROM unnest($1::int[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::text[], string_to_array($7, E'\\x1e')) AS u(a, k, s, q, sc, t, b)
            ON CONFLICT (agent_key, rule_key) DO UPDATE SET prev_status = r.status, status = excluded.status, seq = excluded.seq, scan_id = excluded.scan_id,
              scanned_at = excluded.scanned_at, changed_at = CASE WHEN r.status = excluded.status THEN r.changed_at ELSE excluded.changed_at END, body = excluded.body
            WHERE excluded.seq >= r.seq
@@ -157,7 +159,9 @@ export class PgIngest {
             list.map((a) => a.work.item.frame.seq),
             list.map((a) => (a.work.item.frame as ResultsFrame).scanId),
             list.map((a) => new Date((a.work.item.frame as ResultsFrame).scannedAt).toISOString()),
-            list.map((a) => JSON.stringify(a.result)),
+            // Bodies travel as one text joined by U+001E (JSON.stringify escapes every control
+            // character, so it never occurs inside): ~5x cheaper than a text[] of escaped JSON.
+            list.map((a) => JSON.stringify(a.result)).join(RS),
           ],
         );
         const changed = up.rows
