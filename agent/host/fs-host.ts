@@ -2,7 +2,7 @@
  * @module Host implementations over a filesystem root: the live host ("/"), an offline root
  * (--root DIR: a mounted disk or unpacked image) and a captured fixture (tests).
  */
-import { promises as fs, constants as fsc, type Stats } from 'node:fs';
+import { promises as fs, constants as fsc, lstatSync, readFileSync, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { COMMANDS, COMMAND_SEARCH_PATH, type CommandId, type CommandSpec } from './commands.js';
@@ -32,6 +32,24 @@ function wrap(err: unknown, what: string): HostReadError {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EACCES' || code === 'EPERM') return new HostReadError('permission', `permission denied reading ${what}`);
   return new HostReadError('failed', `cannot read ${what}: ${(err as Error).message}`);
+}
+
+/**
+ * /proc and /sys of the running host are kernel memory, not disk: reading them synchronously
+ * costs microseconds, while an async read pays a threadpool round trip each (a scan reads
+ * ~1,500 of them, most for socket owners), so they take the synchronous path.
+ */
+function isKernelFs(p: string): boolean {
+  return p.startsWith('/proc/') || p.startsWith('/sys/') || p === '/proc' || p === '/sys';
+}
+
+function syncOr<T>(fn: () => T, missing: T, what: string): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'EINVAL' || (err as NodeJS.ErrnoException).code === 'ESRCH') return missing;
+    throw wrap(err, what);
+  }
 }
 
 /** Normalise a host path to an absolute POSIX path with no `..` escaping the root. */
@@ -99,6 +117,7 @@ export class FsHost implements Host {
   }
 
   async readFile(p: string): Promise<string | undefined> {
+    if (!this.chrooted && isKernelFs(clean(p))) return syncOr(() => readFileSync(clean(p), 'utf8'), undefined, p);
     const real = await this.resolve(p, true);
     if (real === undefined) return undefined;
     try {
@@ -110,6 +129,7 @@ export class FsHost implements Host {
   }
 
   async readDir(p: string): Promise<string[] | undefined> {
+    if (!this.chrooted && isKernelFs(clean(p))) return syncOr(() => readdirSync(clean(p)).sort(), undefined, p);
     const real = await this.resolve(p, true);
     if (real === undefined) return undefined;
     try {
@@ -121,6 +141,7 @@ export class FsHost implements Host {
   }
 
   async lstat(p: string): Promise<FileStat | undefined> {
+    if (!this.chrooted && isKernelFs(clean(p))) return syncOr(() => toFileStat(lstatSync(clean(p))), undefined, p);
     const real = await this.resolve(p, false);
     if (real === undefined) return undefined;
     try {
@@ -132,6 +153,7 @@ export class FsHost implements Host {
   }
 
   async stat(p: string): Promise<FileStat | undefined> {
+    if (!this.chrooted && isKernelFs(clean(p))) return syncOr(() => toFileStat(statSync(clean(p))), undefined, p);
     const real = await this.resolve(p, true);
     if (real === undefined) return undefined;
     try {
@@ -143,6 +165,7 @@ export class FsHost implements Host {
   }
 
   async readLink(p: string): Promise<string | undefined> {
+    if (!this.chrooted && isKernelFs(clean(p))) return syncOr(() => readlinkSync(clean(p)), undefined, p);
     const real = await this.resolve(p, false);
     if (real === undefined) return undefined;
     try {
