@@ -127,7 +127,8 @@ export class Delivery extends EventEmitter<DeliveryEvents> {
       this.tracker.noteQueued(env.frame as unknown as ResultsFrame);
       seqs.push(env.frame.seq);
     }
-    if (plan.full) {
+    // Owed full state satisfied, unless the overflow policy already dropped a part of this one.
+    if (plan.full && seqs.every((s) => this.outbox.has(s))) {
       await this.tracker.fullQueued();
       await this.outbox.clearNeedFull();
     }
