@@ -83,8 +83,9 @@ export class FrameInbox {
     this.stopped = false;
     const batch = this.paused.splice(0, RESUME_BATCH);
     for (const conn of batch) {
+      if (!conn.paused || conn.closed) continue;
       conn.paused = false;
-      if (!conn.closed) conn.ws.resume();
+      conn.ws.resume();
     }
     // Sockets resumed with nothing to read never trigger a drain; keep resuming the rest.
     if (this.paused.length > 0 && !this.resumeScheduled) {
@@ -96,11 +97,9 @@ export class FrameInbox {
     }
   }
 
+  /** A closed connection leaves the paused list lazily (no scan per close: thousands may close at once). */
   forget(conn: AgentConnection): void {
-    if (conn.paused) {
-      conn.paused = false;
-      this.paused = this.paused.filter((c) => c !== conn);
-    }
+    conn.paused = false;
   }
 
   private schedule(): void {
