@@ -1,0 +1,212 @@
+/**
+ * Agent distribution end to end, on this (disposable, root) test machine: the bundled agent and
+ * the single executable built by scripts/build-agent.mjs, then `rampart server package --format
+ * deb` installed with dpkg, enrolled against a real collector, upgraded, removed and purged.
+ * There is no systemd as PID 1 here, so the installed launcher is started the way the unit would
+ * start it: as the rampart-agent account with the unit's ambient capabilities (setpriv).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageCommand } from '../../server/cli/package.js';
+import { startTestCollector, type TestCollector } from '../helpers/test-collector.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const FIXTURES = path.join(REPO, 'test/fixtures/hosts');
+const AGENCY = 'Packaging Test Agency';
+const STATE = '/var/lib/rampart-agent';
+const LAUNCHER = '/usr/lib/rampart-agent/rampart-agent-start';
+const SYS_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+
+const has = (cmd: string) => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', cmd]).status === 0;
+const prerequisites = has('dpkg-deb') && has('dpkg') && has('setpriv') && process.getuid?.() === 0;
+if (!prerequisites && process.env.CI === 'true') {
+  throw new Error('packaging tests need dpkg, dpkg-deb, setpriv and root (CI runs as root on Debian): refusing to skip in CI');
+}
+if (!prerequisites) process.stderr.write('packaging.test.ts: SKIPPED (needs root, dpkg, dpkg-deb and setpriv)\n');
+
+let tmp: string;
+let agentDir: string;
+let collector: TestCollector;
+let port: number;
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = { PATH: SYS_PATH }, timeoutMs = 150_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: tmp });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function buildPackage(version: string): Promise<string> {
+  let out = '';
+  const stdout = new (await import('node:stream')).Writable({
+    write(chunk, _enc, cb) {
+      out += String(chunk);
+      cb();
+    },
+  });
+  const code = await packageCommand(
+    ['--agency', AGENCY, '--format', 'deb', '--out', path.join(tmp, 'debs'), '--server-url', `http://127.0.0.1:${port}`, '--package-version', version, '--agent-dir', agentDir, '--data-dir', collector.dataDir, '--uses', '5', '--expires', '1h'],
+    { stdout, env: {} },
+  );
+  expect(code).toBe(0);
+  return out.trim();
+}
+
+/** Start the installed agent as the unit does: the service account, ambient read capabilities. */
+function startInstalled(args: string[], extraEnv: Record<string, string> = {}) {
+  const caps = '+dac_read_search,+sys_ptrace,+net_admin';
+  return run('setpriv', ['--reuid=rampart-agent', '--regid=rampart-agent', '--init-groups', `--inh-caps=${caps}`, `--ambient-caps=${caps}`, LAUNCHER, ...args], { PATH: SYS_PATH, ...extraEnv });
+}
+
+async function outboxFrames(): Promise<Map<string, string>> {
+  const dir = path.join(STATE, 'outbox');
+  const names = (await fs.readdir(dir)).filter((n) => n.endsWith('.frame')).sort();
+  return new Map(await Promise.all(names.map(async (n) => [n, await fs.readFile(path.join(dir, n), 'utf8')] as [string, string])));
+}
+
+const dpkgStatus = () => spawnSync('dpkg-query', ['-W', '-f', '${Status} ${Version}', 'rampart-agent'], { encoding: 'utf8' });
+
+async function scanSummary(cmd: string, args: string[], env: NodeJS.ProcessEnv) {
+  const r = await run(cmd, [...args, 'scan', '--root', path.join(FIXTURES, 'debian12-default'), '--format', 'json', '--no-cache'], env);
+  expect([0, 1], r.stderr).toContain(r.code);
+  expect(r.stderr).not.toMatch(/Warning|require\(\)/);
+  return (JSON.parse(r.stdout) as { summary: unknown }).summary;
+}
+
+describe.skipIf(!prerequisites)('agent distribution (bundle, single executable, deb install/upgrade/remove/purge)', { timeout: 240_000 }, () => {
+  beforeAll(async () => {
+    if (dpkgStatus().status === 0) spawnSync('dpkg', ['--purge', 'rampart-agent'], { stdio: 'ignore' });
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'rampart-packaging-'));
+    await fs.chmod(tmp, 0o755);
+    agentDir = path.join(tmp, 'agent-build');
+    const b = await run(process.execPath, [path.join(REPO, 'scripts/build-agent.mjs'), '--sea', '--out', agentDir], { PATH: process.env.PATH ?? SYS_PATH });
+    expect(b.code, b.stderr).toBe(0);
+    collector = await startTestCollector();
+    port = Number(new URL(collector.url).port);
+    await collector.store.createAgency(AGENCY);
+  }, 240_000);
+
+  afterAll(async () => {
+    spawnSync('dpkg', ['--purge', 'rampart-agent'], { stdio: 'ignore' });
+    await collector?.dispose();
+    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+  });
+
+  it('bundles the agent into one file with no collector code or native addon, runnable with no node_modules', async () => {
+    const bundle = readFileSync(path.join(agentDir, 'rampart-agent.mjs'), 'utf8');
+    expect(bundle).not.toMatch(/better-sqlite3|fastify|\.node['"]\)/);
+    expect(existsSync(path.join(agentDir, 'rules', 'directives.yaml'))).toBe(true);
+    // Nothing above the build directory has a node_modules (it lives in the system temp dir).
+    expect(existsSync(path.join(tmp, 'node_modules')) || existsSync(path.join(path.dirname(tmp), 'node_modules'))).toBe(false);
+    const help = await run(process.execPath, [path.join(agentDir, 'rampart-agent.mjs'), '--help']);
+    expect(help.stdout).toMatch(/scan/);
+    expect(help.stdout).not.toMatch(/server start|report --agency/);
+    const refused = await run(process.execPath, [path.join(agentDir, 'rampart-agent.mjs'), 'server', 'start']);
+    expect(refused.code).toBe(2);
+  });
+
+  it('runs `scan` from the single executable with no Node.js on PATH, with the same verdicts as the bundle', async () => {
+    // PATH = every tool of /usr/bin except node/npm (on this machine node lives in /usr/bin).
+    const bin = path.join(tmp, 'path-without-node');
+    await fs.mkdir(bin);
+    for (const name of await fs.readdir('/usr/bin')) {
+      if (/^(node|nodejs|npm|npx|corepack)$/.test(name)) continue;
+      await fs.symlink(path.join('/usr/bin', name), path.join(bin, name));
+    }
+    const env = { PATH: `${bin}:/usr/sbin` };
+    const which = spawnSync('which', ['node'], { env });
+    expect(which.status).not.toBe(0);
+    const sea = await scanSummary(path.join(agentDir, 'rampart-agent'), [], env);
+    const mjs = await scanSummary(process.execPath, [path.join(agentDir, 'rampart-agent.mjs')], { PATH: SYS_PATH });
+    expect(sea).toEqual(mjs);
+    expect((sea as { total: number }).total).toBeGreaterThan(100);
+  });
+
+  it('installs with dpkg, enrolls on first start as the service account, and its results arrive', async () => {
+    const deb = await buildPackage('0.1.0-1');
+    const install = await run('dpkg', ['-i', deb]);
+    expect(install.code, install.stderr + install.stdout).toBe(0);
+    expect(dpkgStatus().stdout).toBe('install ok installed 0.1.0-1');
+    expect(spawnSync('getent', ['passwd', 'rampart-agent'], { encoding: 'utf8' }).stdout).toMatch(/nologin/);
+    const st = await fs.stat(STATE);
+    expect(st.mode & 0o777).toBe(0o700);
+    const env = readFileSync('/etc/rampart-agent/agent.env', 'utf8');
+    expect(env).toContain(`RAMPART_SERVER='http://127.0.0.1:${port}'`);
+    expect(env).toMatch(/RAMPART_ENROLL_TOKEN='rpe_/);
+    expect((await fs.stat('/etc/rampart-agent/agent.env')).mode & 0o777).toBe(0o640);
+    expect(readFileSync('/lib/systemd/system/rampart-agent.service', 'utf8')).toMatch(/User=rampart-agent[\s\S]*ExecStart=\/bin\/sh \/usr\/lib\/rampart-agent\/rampart-agent-start agent run/);
+
+    const first = await startInstalled(['agent', 'run', '--once', '--timeout', '120']);
+    expect(first.code, first.stderr.slice(-3000)).toBe(0);
+    expect(first.stderr).toContain('Enrolled');
+    const identity = JSON.parse(readFileSync(path.join(STATE, 'identity.json'), 'utf8')) as { agentId: string };
+    expect((await fs.stat(path.join(STATE, 'identity.json'))).uid).toBe(Number(spawnSync('id', ['-u', 'rampart-agent'], { encoding: 'utf8' }).stdout.trim()));
+    const agents = await collector.store.listAgents(AGENCY);
+    expect(agents.map((a) => a.id)).toEqual([identity.agentId]);
+    const a = agents[0]!;
+    expect(a.agentVersion).toMatch(/^\d+\.\d+\.\d+/);
+    expect(a.counts.pass + a.counts.fail + a.counts.error + a.counts.notApplicable).toBeGreaterThan(100);
+    expect(a.maxSeq).toBe(a.seqCount);
+  });
+
+  it('upgrades in place to a newer package without re-enrolling and without losing the outbox', async () => {
+    const before = JSON.parse(readFileSync(path.join(STATE, 'identity.json'), 'utf8')) as { agentId: string };
+    const key = readFileSync(path.join(STATE, 'agent-key.pem'), 'utf8');
+    const seqBefore = (await collector.store.getAgent(before.agentId))!.maxSeq;
+    // Collector down: a scan of another machine's state queues frames the agent cannot deliver.
+    const dataDir = collector.dataDir;
+    await collector.close();
+    const offline = await startInstalled(['agent', 'run', '--once', '--timeout', '3'], { RAMPART_FIXTURE_ROOT: path.join(FIXTURES, 'debian12-hardened') });
+    expect(offline.code).toBe(3);
+    const queued = await outboxFrames();
+    expect(queued.size).toBeGreaterThan(0);
+
+    collector = await startTestCollector({ port }, dataDir);
+    const deb2 = await buildPackage('0.1.0-2');
+    const upgrade = await run('dpkg', ['-i', deb2]);
+    expect(upgrade.code, upgrade.stderr + upgrade.stdout).toBe(0);
+    expect(dpkgStatus().stdout).toBe('install ok installed 0.1.0-2');
+    expect(JSON.parse(readFileSync('/usr/lib/rampart-agent/package-info.json', 'utf8')).version).toBe('0.1.0-2');
+    expect(JSON.parse(readFileSync(path.join(STATE, 'identity.json'), 'utf8'))).toEqual(before);
+    expect(readFileSync(path.join(STATE, 'agent-key.pem'), 'utf8')).toBe(key);
+    expect(await outboxFrames()).toEqual(queued);
+
+    const after = await startInstalled(['agent', 'run', '--once', '--timeout', '120'], { RAMPART_FIXTURE_ROOT: path.join(FIXTURES, 'debian12-hardened') });
+    expect(after.code, after.stderr.slice(-3000)).toBe(0);
+    expect(after.stderr).not.toContain('Enrolling');
+    expect((await outboxFrames()).size).toBe(0);
+    const agents = await collector.store.listAgents(AGENCY);
+    expect(agents.map((x) => x.id)).toEqual([before.agentId]);
+    expect(agents[0]!.maxSeq).toBeGreaterThan(seqBefore);
+    expect(agents[0]!.maxSeq).toBe(agents[0]!.seqCount);
+  });
+
+  it('removes everything but the state, and purge removes the state too', async () => {
+    const removed = await run('dpkg', ['-r', 'rampart-agent']);
+    expect(removed.code, removed.stderr).toBe(0);
+    for (const p of ['/usr/lib/rampart-agent', '/usr/bin/rampart-agent', '/etc/rampart-agent', '/lib/systemd/system/rampart-agent.service', '/etc/systemd/system/multi-user.target.wants/rampart-agent.service']) {
+      expect(existsSync(p), p).toBe(false);
+    }
+    expect(existsSync(path.join(STATE, 'identity.json'))).toBe(true);
+    expect(existsSync(path.join(STATE, 'agent-key.pem'))).toBe(true);
+
+    const purged = await run('dpkg', ['--purge', 'rampart-agent']);
+    expect(purged.code, purged.stderr).toBe(0);
+    expect(existsSync(STATE)).toBe(false);
+    expect(spawnSync('getent', ['passwd', 'rampart-agent']).status).not.toBe(0);
+    expect(dpkgStatus().status).not.toBe(0);
+  });
+});
