@@ -51,6 +51,25 @@ export const ServerConfigSchema = z.strictObject({
   databaseSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _').optional(),
   /** PostgreSQL connections per collector process. */
   databasePoolSize: int(1, 200).default(10),
+  /** TLS: PEM certificate chain and private key; both set → https and wss (docs/SECURITY.md). Reloaded on SIGHUP. */
+  tlsCert: z.string().min(1).optional(),
+  tlsKey: z.string().min(1).optional(),
+  /** Mutual TLS for agents: CA (PEM) that agent client certificates must chain to (enroll, challenge, WebSocket). */
+  clientCa: z.string().min(1).optional(),
+  /** Abuse limits (docs/SECURITY.md): frames per second per agent connection (burst: twice as many). */
+  maxFramesPerSecond: int(1, 100_000).default(1000),
+  /** An agent must send hello within this long after its WebSocket opened. */
+  helloTimeoutMs: int(100, 600_000).default(10_000),
+  /** Upgrade authentication (and the HTTP request headers) must complete within this long. */
+  authTimeoutMs: int(100, 600_000).default(10_000),
+  /** Agent sockets (open or upgrading) per source address. */
+  maxConnectionsPerAddress: int(1, 1_000_000).default(512),
+  /** Upgrade attempts per agent id per minute (a flapping or cloned agent cannot hammer the store). */
+  maxUpgradesPerAgentPerMinute: int(1, 10_000).default(30),
+  /** Bytes queued for one agent socket above which it counts as a slow consumer. */
+  sendBufferLimitBytes: int(1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** A slow consumer over the limit this long is terminated. */
+  slowConsumerMs: int(100, 600_000).default(15_000),
   /** Built dashboard assets (index.html, app.js, styles.css); default: dist/dashboard next to the built CLI. */
   dashboardDir: z.string().min(1).optional(),
 });

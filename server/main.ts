@@ -15,6 +15,8 @@ import { publishStored } from './live/live-feed.js';
 import { PostureSnapshots } from './live/posture-snapshots.js';
 import { PresenceSweep } from './live/presence-sweep.js';
 import { PackPush } from './gateway/pack-push.js';
+import { reloadTls } from './http/tls.js';
+import type { Server as TlsServer } from 'node:tls';
 import type { Store } from './store/store.js';
 
 export interface Collector {
@@ -29,6 +31,8 @@ export interface Collector {
   log: Logger;
   /** Stop accepting, commit what is queued, close sockets and the database. */
   close(): Promise<void>;
+  /** Re-read the TLS certificate and key (SIGHUP): new connections get them, open ones stay. Throws ERR_TLS_CONFIG and keeps the old ones. */
+  reloadTls(): void;
 }
 
 export async function startCollector(config: ServerConfig, options: { log?: Logger; store?: Store } = {}): Promise<Collector> {
@@ -79,13 +83,18 @@ export async function startCollector(config: ServerConfig, options: { log?: Logg
   log.info({ port, host: config.host, dataDir: config.dataDir }, 'collector listening');
   let closing: Promise<void> | null = null;
   return {
-    url: `http://${hostForUrl}:${port}`,
+    url: `${config.tlsCert ? 'https' : 'http'}://${hostForUrl}:${port}`,
     port,
     store,
     gateway,
     pipeline,
     live,
     log,
+    reloadTls() {
+      if (!config.tlsCert) return;
+      reloadTls(app.server as unknown as TlsServer, config);
+      log.info({ cert: config.tlsCert }, 'TLS certificate and key reloaded');
+    },
     close() {
       closing ??= (async () => {
         snapshots.stop();

@@ -128,6 +128,7 @@ async function enrollCommand(argv: string[], io: AgentCommandIO): Promise<number
     token,
     force: values.force,
     timeoutMs: config.connectTimeoutMs,
+    tls: await (await import('../daemon/tls-client.js')).loadAgentTls(config),
     log: log.child({ module: 'enroll' }),
     ...(values.agency ? { agency: values.agency } : {}),
     ...(facts ? { facts } : {}),

@@ -32,6 +32,7 @@ import {
 import { Backoff } from './backoff.js';
 import { refusalFromBody, requestJson } from './http-client.js';
 import { signChallenge, type Identity, type KeyPair } from './identity.js';
+import type { AgentTls } from './tls-client.js';
 
 export enum ConnectionState {
   /** Created, not started. */
@@ -91,6 +92,8 @@ export interface ConnectionOptions {
   connectTimeoutMs: number;
   handlers: ConnectionHandlers;
   log: Logger;
+  /** CA / client certificate for an https (wss) collector (tls-client.ts). */
+  tls?: AgentTls | undefined;
   random?: () => number;
 }
 
@@ -177,7 +180,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         'GET',
         `${base}${CHALLENGE_PATH}?agentId=${encodeURIComponent(identity.agentId)}`,
         ChallengeResponseSchema,
-        { timeoutMs: this.options.connectTimeoutMs, what: 'challenge' },
+        { timeoutMs: this.options.connectTimeoutMs, tls: this.options.tls, what: 'challenge' },
       );
       if (this.stopped()) return;
       const signature = signChallenge(keys.privateKey, identity.agentId, challenge.nonce);
@@ -202,6 +205,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         handshakeTimeout: this.options.connectTimeoutMs,
         maxPayload: PROTOCOL_DEFAULTS.maxFrameBytes,
         perMessageDeflate: false,
+        ...(this.options.tls ?? {}),
       });
       this.ws = ws;
       let opened = false;

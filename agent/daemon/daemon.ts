@@ -14,6 +14,7 @@ import { FixtureHost, liveHost } from '../host/fs-host.js';
 import type { Host } from '../host/host.js';
 import type { LoadedPacks } from '../rules/load-packs.js';
 import { PackUpdates } from './pack-updates.js';
+import { loadAgentTls } from './tls-client.js';
 import type { AgentConfig } from './config.js';
 import { Connection, ConnectionState } from './connection.js';
 import { AGENT_EXIT } from './exit-codes.js';
@@ -61,6 +62,7 @@ export async function runAgent(config: AgentConfig, options: RunOptions, rootLog
       backoffBaseMs: config.backoffBaseMs,
       backoffCapMs: config.backoffCapMs,
       connectTimeoutMs: config.connectTimeoutMs,
+      tls: await loadAgentTls(config),
       log: log.child({ module: 'connection' }),
       handlers: {
         ...delivery.handlers(),

@@ -13,6 +13,7 @@ import { ENROLL_PATH, EnrollResponseSchema, PROTOCOL_VERSION, type EnrollRequest
 import { VERSION } from '../../shared/version.js';
 import type { HostFacts } from '../../shared/result.js';
 import { requestJson } from './http-client.js';
+import type { AgentTls } from './tls-client.js';
 import { generateKeyPair, readIdentity, writeIdentity, writePrivateKey, type Identity } from './identity.js';
 import { ensureStateDir, lockStateDir, type StatePaths } from './state-dir.js';
 
@@ -27,6 +28,8 @@ export interface EnrollOptions {
   facts?: Pick<HostFacts, 'hostname' | 'machineId' | 'os'>;
   timeoutMs: number;
   log: Logger;
+  /** CA / client certificate for an https collector. */
+  tls?: AgentTls | undefined;
 }
 
 export async function enroll(options: EnrollOptions): Promise<Identity> {
@@ -55,6 +58,7 @@ export async function enroll(options: EnrollOptions): Promise<Identity> {
     const answer = await requestJson('POST', `${options.serverUrl}${ENROLL_PATH}`, EnrollResponseSchema, {
       body,
       timeoutMs: options.timeoutMs,
+      tls: options.tls,
       what: 'enroll',
     }).catch(async (err: unknown) => {
       await fs.rm(pendingKey, { force: true });

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { AppError, isErrorCode, type ErrorCode } from '../../shared/errors.js';
 import { ErrorBodySchema } from '../../shared/protocol.js';
+import { httpsText, type AgentTls } from './tls-client.js';
 
 /** A coded refusal from the collector, with the HTTP status it came with. */
 export class CollectorRefusal extends AppError {
@@ -28,6 +29,8 @@ export function refusalFromBody(status: number, body: unknown, what: string): Ap
 
 export interface HttpOptions {
   timeoutMs: number;
+  /** CA and client certificate for an https collector (tls-client.ts); default: system CAs, no client certificate. */
+  tls?: AgentTls | undefined;
 }
 
 /** Send a JSON request and parse the JSON answer with `schema`; refusals and garbage become AppErrors. */
@@ -37,9 +40,11 @@ export async function requestJson<S extends z.ZodType>(
   schema: S,
   options: HttpOptions & { body?: unknown; what: string },
 ): Promise<z.infer<S>> {
-  let res: Response;
+  let res: Pick<Response, 'ok' | 'status' | 'text'>;
   try {
-    res = await fetch(url, {
+    res = options.tls && url.startsWith('https:')
+      ? await httpsText(method, url, options.tls, { timeoutMs: options.timeoutMs, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) })
+      : await fetch(url, {
       method,
       headers: options.body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' },
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),

@@ -16,6 +16,8 @@ import type { Store } from '../store/store.js';
 import { AgentConnection, type AgentIdentity } from './agent-connection.js';
 import { FrameInbox } from './frame-inbox.js';
 import { authenticateUpgrade, refuseUpgrade } from './upgrade-auth.js';
+import { AbuseGuard } from './abuse-guard.js';
+import { clientCertProblem } from '../http/tls.js';
 
 /** ws refuses (1009, before reading) frames this many times larger than maxFrameBytes; between 1× and this, we answer 4413. */
 const HARD_PAYLOAD_FACTOR = 4;
@@ -28,6 +30,8 @@ export class AgentGateway {
   private readonly timers: NodeJS.Timeout[] = [];
   private lastRevocationCheck = new Date().toISOString();
   private stopping = false;
+  /** Abuse limits (abuse-guard.ts): per address, per agent id, rate, hello deadline, slow consumers. */
+  readonly guard: AbuseGuard;
   /** Upgrades refused, by error code (tests and metrics). */
   readonly refused = new Map<string, number>();
   /** Other WebSocket endpoints on the same HTTP server, by path (the dashboard's live feed). */
@@ -49,6 +53,7 @@ export class AgentGateway {
       perMessageDeflate: false,
       clientTracking: false,
     });
+    this.guard = new AbuseGuard(config, log);
     this.inbox = new FrameInbox({ store, pipeline, config }, config.inboxHighWaterBytes, log, () => this.connections.values());
   }
 
@@ -57,7 +62,10 @@ export class AgentGateway {
     this.timers.push(setInterval(() => this.pingAll(), this.config.heartbeatSeconds * 1000));
     this.timers.push(setInterval(() => void this.flushLastSeen(), this.config.lastSeenFlushSeconds * 1000));
     this.timers.push(setInterval(() => void this.pollRevocations(), this.config.revocationPollMs));
+    this.timers.push(setInterval(() => this.guard.sweepSlowConsumers(this.connections.values()), Math.min(1000, this.config.slowConsumerMs)));
     for (const t of this.timers) t.unref();
+    // Slow request headers (including the upgrade request) cannot hold a socket for long.
+    server.headersTimeout = Math.min(server.headersTimeout || Infinity, this.config.authTimeoutMs);
   }
 
   get connectedCount(): number {
@@ -85,17 +93,39 @@ export class AgentGateway {
       refuseUpgrade(socket, this.stopping ? 503 : 404, 'ERR_NOT_FOUND', this.stopping ? 'the collector is shutting down' : `no WebSocket at ${path}`);
       return;
     }
+    // Abuse limits before any store access: client certificate (mutual TLS), sockets per address,
+    // attempts per agent id; then authentication must finish within authTimeoutMs.
+    const early = clientCertProblem(req, this.config);
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const agentHeader = req.headers['x-rampart-agent'];
+    let settled = false;
+    const refused = (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      const appErr = isAppError(err) ? err : new AppError('ERR_INTERNAL', 'authentication failed unexpectedly', { cause: err });
+      if (!isAppError(err)) this.log.error({ err }, 'upgrade authentication failed');
+      this.refused.set(appErr.code, (this.refused.get(appErr.code) ?? 0) + 1);
+      this.log.info({ code: appErr.code, agentId: req.headers['x-rampart-agent'] }, 'agent upgrade refused');
+      refuseUpgrade(socket, appErr.status ?? 500, appErr.code, appErr.message);
+    };
+    if (early) return refused(early);
+    if (!this.guard.admitAddress(address)) return refused(new AppError('ERR_AUTH_LIMIT', `more than ${this.config.maxConnectionsPerAddress} agent connections from this address`));
+    socket.once('close', () => this.guard.releaseAddress(address));
+    if (typeof agentHeader === 'string' && !this.guard.admitAgentAttempt(agentHeader)) {
+      return refused(new AppError('ERR_AUTH_LIMIT', `more than ${this.config.maxUpgradesPerAgentPerMinute} connection attempts per minute for this agent; back off`));
+    }
+    const deadline = setTimeout(() => refused(new AppError('ERR_PROTOCOL_TIMEOUT', `authentication did not finish within ${this.config.authTimeoutMs} ms`)), this.config.authTimeoutMs);
+    deadline.unref();
     authenticateUpgrade(req, this.store).then(
       (identity) => {
-        if (socket.destroyed) return;
+        clearTimeout(deadline);
+        if (settled || socket.destroyed) return;
+        settled = true;
         this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, identity));
       },
       (err: unknown) => {
-        const appErr = isAppError(err) ? err : new AppError('ERR_INTERNAL', 'authentication failed unexpectedly', { cause: err });
-        if (!isAppError(err)) this.log.error({ err }, 'upgrade authentication failed');
-        this.refused.set(appErr.code, (this.refused.get(appErr.code) ?? 0) + 1);
-        this.log.info({ code: appErr.code, agentId: req.headers['x-rampart-agent'] }, 'agent upgrade refused');
-        refuseUpgrade(socket, appErr.status ?? 500, appErr.code, appErr.message);
+        clearTimeout(deadline);
+        refused(err);
       },
     );
   }
@@ -107,8 +137,13 @@ export class AgentGateway {
     if (previous) previous.fail('ERR_PROTOCOL_SUPERSEDED', 'a newer connection of this agent replaced this one');
     this.connections.set(identity.agentId, conn);
     if (!previous) this.onPresence(identity, true);
+    this.guard.watchHello(conn);
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (conn.closed) return;
+      if (!this.guard.admitFrame(conn)) {
+        conn.fail('ERR_PROTOCOL_RATE', `more than ${this.config.maxFramesPerSecond} frames per second on one connection`);
+        return;
+      }
       conn.touch();
       if (isBinary) {
         conn.fail('ERR_PROTOCOL_INVALID_FRAME', 'frames are JSON text, not binary');

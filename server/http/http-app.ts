@@ -14,14 +14,19 @@ import { evidenceRoutes } from './routes/evidence-routes.js';
 import { dashboardRoutes } from './routes/dashboard-routes.js';
 import { staticRoutes } from './routes/static-routes.js';
 import type { LiveHub } from '../live/live-hub.js';
+import { httpsOptions, readTlsFiles, requireAgentClientCerts, tlsEnabled } from './tls.js';
 
 export function buildHttpApp(store: Store, config: ServerConfig, log: Logger, live: Liveness, hub?: LiveHub): FastifyInstance {
+  // TLS (server/http/tls.ts): https + wss when a certificate and key are configured.
+  const tls = tlsEnabled(config) ? readTlsFiles(config) : undefined;
   const app = fastify({
     loggerInstance: log.child({ module: 'http' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
-  });
+    ...(tls ? { https: httpsOptions(tls) } : {}),
+  }) as unknown as FastifyInstance;
+  requireAgentClientCerts(app, config);
   app.setErrorHandler(makeErrorHandler(log));
   app.setNotFoundHandler((req) => {
     throw new AppError('ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);
