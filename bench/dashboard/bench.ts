@@ -5,6 +5,7 @@
  * rendered host table. Run from the repository root:
  *   npm run build && node bench/dashboard/bench.mjs [hosts=5000] [rulesPerHost=100]
  */
+import { loadavg } from 'node:os';
 import { chromiumMissing, launchChromium } from '../../test/helpers/chromium.js';
 import { startDemoCollector } from './demo-collector.js';
 
@@ -19,6 +20,7 @@ function stats(ms: number[]): { p50: number; p95: number; max: number } {
   return { p50: at(0.5), p95: at(0.95), max: Math.round(s[s.length - 1]! * 10) / 10 };
 }
 
+const loadBefore = loadavg().map((x) => Math.round(x * 10) / 10);
 const missing = chromiumMissing();
 const t0 = performance.now();
 const demo = await startDemoCollector(
@@ -31,6 +33,7 @@ const demo = await startDemoCollector(
   ],
   [{ name: 'soc', role: 'soc' }],
   RULES,
+  process.env.BENCH_FRESH_SEED === '1' ? undefined : `bench-${HOSTS}-${RULES}`,
 );
 const setupMs = performance.now() - t0;
 const base = demo.collector.url;
@@ -117,6 +120,7 @@ console.log(
       agencyViewApiParallel: stats(together),
       page,
       rssMb: rss,
+      loadAverage: { before: loadBefore, after: loadavg().map((x) => Math.round(x * 10) / 10) },
     },
     null,
     2,

@@ -3,13 +3,14 @@
  * data directory, the dashboard built privately, the store seeded (bench/dashboard/seed.ts)
  * before the collector starts, and API tokens for each role.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { silentLogger } from '../../shared/log.js';
 import { loadServerConfig } from '../../server/config.js';
 import { startCollector, type Collector } from '../../server/main.js';
+import { DB_FILE_NAME } from '../../server/store/sqlite/open-database.js';
 import { openSqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import type { Role } from '../../server/store/store.js';
 import { API_TOKEN_PREFIX, generateToken, hashToken } from '../../server/tokens.js';
@@ -36,16 +37,42 @@ export function cliPath(repo: string): string {
   return path.join(out, 'rampart.js');
 }
 
-export async function startDemoCollector(repo: string, agencies: AgencySpec[], users: Array<{ name: string; role: Role; agency?: string }>, rulesPerHost = 100): Promise<DemoCollector> {
+/**
+ * Seeding thousands of hosts takes minutes on a loaded machine: with `reuseKey`, the seeded
+ * database is kept in node_modules/.cache and copied for later runs (same agencies and sizes).
+ */
+export async function startDemoCollector(
+  repo: string,
+  agencies: AgencySpec[],
+  users: Array<{ name: string; role: Role; agency?: string }>,
+  rulesPerHost = 100,
+  reuseKey?: string,
+): Promise<DemoCollector> {
   const cache = path.join(repo, 'node_modules/.cache/rampart-dash');
   mkdirSync(path.join(cache, 'reports'), { recursive: true });
-  const reports = fixtureReports(repo, cliPath(repo), path.join(cache, 'reports'));
   const dashboardDir = await buildDashboard(path.join(cache, `dashboard-${process.pid}`));
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'rampart-dash-demo-'));
+  const saved = reuseKey ? path.join(cache, `seeded-${reuseKey}`) : undefined;
+  let hosts: SeededHost[];
+  let seedMs = 0;
+  if (saved && existsSync(path.join(saved, 'hosts.json'))) {
+    cpSync(path.join(saved, DB_FILE_NAME), path.join(dataDir, DB_FILE_NAME));
+    hosts = JSON.parse(readFileSync(path.join(saved, 'hosts.json'), 'utf8')) as SeededHost[];
+  } else {
+    const reports = fixtureReports(repo, cliPath(repo), path.join(cache, 'reports'));
+    const seeding = await openSqliteStore(dataDir);
+    const t0 = performance.now();
+    hosts = await seedDashboard(seeding, { agencies, reports, rulesPerHost });
+    seedMs = performance.now() - t0;
+    seeding.db.pragma('wal_checkpoint(TRUNCATE)');
+    await seeding.close();
+    if (saved) {
+      mkdirSync(saved, { recursive: true });
+      cpSync(path.join(dataDir, DB_FILE_NAME), path.join(saved, DB_FILE_NAME));
+      writeFileSync(path.join(saved, 'hosts.json'), JSON.stringify(hosts));
+    }
+  }
   const store = await openSqliteStore(dataDir);
-  const t0 = performance.now();
-  const hosts = await seedDashboard(store, { agencies, reports, rulesPerHost });
-  const seedMs = performance.now() - t0;
   const tokens: Record<string, string> = {};
   for (const u of users) {
     tokens[u.name] = generateToken(API_TOKEN_PREFIX);

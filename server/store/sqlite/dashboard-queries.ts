@@ -200,7 +200,8 @@ export function listFindingsFiltered(db: Database, agencyId: number, now: string
     args.push(likeOf(filter.q), likeOf(filter.q));
   }
   const where = cond.join(' AND ');
-  const from = 'FROM findings f JOIN agents g ON g.key = f.agent_key JOIN rules r ON r.key = f.rule_key';
+  // Counting joins agents and rules only when a filter reads them (the plain count walks the index).
+  const from = `FROM findings f${filter.q ? ' JOIN agents g ON g.key = f.agent_key' : ''}${filter.q || filter.severity ? ' JOIN rules r ON r.key = f.rule_key' : ''}`;
   const count = (w: string) => (db.prepare(`SELECT COUNT(*) AS n ${from} WHERE ${w}`).get(...args) as { n: number }).n;
   const rows = (w: string, order: string, limit: number, offset: number) =>
     db.prepare(`${FINDING_SELECT} WHERE ${w} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...args, limit, offset) as FindingRow[];
@@ -360,8 +361,9 @@ export function agencyFigures(db: Database, now: string, onlineSince: string, ag
   return [...out.values()];
 }
 
-export function snapshotDailyPosture(db: Database, day: string): void {
-  const sums = weightedSums(db);
+/** Upsert `day` for every agency: the given sums (waivers applied by the caller), else the raw counters. */
+export function snapshotDailyPosture(db: Database, day: string, given?: Array<{ agencyId: number; won: number; possible: number }>): void {
+  const sums = given ?? weightedSums(db);
   const now = new Date().toISOString();
   const upsert = db.prepare(
     'INSERT INTO posture_daily (agency_id, day, won, possible, updated_at) VALUES (?, ?, ?, ?, ?) ' +

@@ -27,6 +27,7 @@ import { migrate } from './migrations.js';
 import { openDatabase, type OpenOptions } from './open-database.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 import * as dq from './dashboard-queries.js';
+import { SEVERITY_WEIGHT } from '../../../shared/result.js';
 import * as q from './posture-queries.js';
 import { applyWaiversToPosture, markWaivedFindings, waiverEffects } from './waiver-effects.js';
 import { AGENCY_SELECT, AGENT_SELECT, toAgency, toAgent, toUser, type AgencyRow, type AgentRow, type UserRow } from './rows.js';
@@ -307,16 +308,33 @@ export class SqliteStore implements Store {
     return dq.hostResultsFiltered(this.db, agentId, filter, page);
   }
 
+  /** Rolled up over components, with every component's active waivers applied (as posture() does for one agency). */
   async postureRollup(agencyId: number, agencyIds: number[], now: string, dueSoonDays: number) {
-    return dq.postureRollup(this.db, agencyId, agencyIds, now, dueSoonDays);
+    const effects = await Promise.all(agencyIds.map((id) => waiverEffects(this.db, id, now)));
+    const combined = {
+      waived: effects.flatMap((e) => e.waived),
+      score: { won: effects.reduce((n, e) => n + e.score.won, 0), possible: effects.reduce((n, e) => n + e.score.possible, 0) },
+    };
+    return applyWaiversToPosture(dq.postureRollup(this.db, agencyId, agencyIds, now, dueSoonDays), combined);
   }
 
+  /** Per-agency figures with active waivers applied: a waived failure leaves the score's denominator and the open/overdue findings. */
   async agencyFigures(now: string, onlineSince: string, agencyIds?: number[]) {
-    return dq.agencyFigures(this.db, now, onlineSince, agencyIds);
+    const figures = dq.agencyFigures(this.db, now, onlineSince, agencyIds);
+    for (const f of figures) {
+      const { waived } = await waiverEffects(this.db, f.agencyId, now);
+      for (const w of waived) {
+        f.possible -= SEVERITY_WEIGHT[w.severity] ?? 1;
+        if (w.openFinding) f.openFindings -= 1;
+        if (w.openFinding && w.dueAt !== null && w.dueAt < now) f.overdueFindings -= 1;
+      }
+    }
+    return figures;
   }
 
   async snapshotDailyPosture(day: string) {
-    dq.snapshotDailyPosture(this.db, day);
+    const now = new Date().toISOString();
+    dq.snapshotDailyPosture(this.db, day, await this.agencyFigures(now, now));
   }
 
   async dailyPosture(fromDay: string) {
