@@ -193,6 +193,18 @@ describe('access control on every route and the live feed', { timeout: 120_000 }
       expect(r.status, url).toBe(200);
       for (const name of [...ALL_AGENCIES.map((a) => `"${a}"`), ...Object.keys(AGENCY_OF_HOST)]) expect(r.text.includes(name), `${url} has ${name}`).toBe(false);
     }
+    // Content types, caching and hardening headers.
+    const page = await fetch(`${c.url}/`);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    const js = await fetch(`${c.url}/assets/app.js`);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(js.headers.get('cache-control')).toBe('no-cache');
+    expect(js.headers.get('x-content-type-options')).toBe('nosniff');
+    const again = await fetch(`${c.url}/assets/app.js`, { headers: { 'if-none-match': js.headers.get('etag')! } });
+    expect(again.status).toBe(304);
+    expect((await fetch(`${c.url}/assets/styles.css`)).headers.get('content-type')).toBe('text/css; charset=utf-8');
     for (const url of ['/assets/../server/config.ts', '/assets/%2e%2e/%2e%2e/package.json', '/assets/.hidden.js', '/assets/app.ts', '/assets/nope.js']) {
       expect((await call('GET', url)).status, url).toBe(404);
     }
