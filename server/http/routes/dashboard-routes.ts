@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors.js';
 import { CheckStatusSchema } from '../../../shared/result.js';
+import { VERSION } from '../../../shared/version.js';
 import { subtree } from '../../auth/scope.js';
 import { scopeOf, visibleAgency } from '../../auth/request-scope.js';
 import type { ServerConfig } from '../../config.js';
@@ -147,7 +148,8 @@ export function dashboardRoutes(app: FastifyInstance, store: Store, config: Serv
 
     api.get('/api/v1/me', async (req) => {
       const user = requireUser(req);
-      return { name: user.name, role: user.role, agency: user.agencyName };
+      // latestAgentVersion: this collector's release; the dashboard marks hosts whose agentVersion is older as outdated.
+      return { name: user.name, role: user.role, agency: user.agencyName, latestAgentVersion: VERSION };
     });
 
     api.get('/api/v1/overview', async (req) => {
