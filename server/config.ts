@@ -51,6 +51,8 @@ export const ServerConfigSchema = z.strictObject({
   databaseSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _').optional(),
   /** PostgreSQL connections per collector process. */
   databasePoolSize: int(1, 200).default(10),
+  /** PostgreSQL: ingest batches committed at once (SQLite always commits one at a time). */
+  ingestConcurrency: int(1, 32).default(4),
   /** TLS: PEM certificate chain and private key; both set → https and wss (docs/SECURITY.md). Reloaded on SIGHUP. */
   tlsCert: z.string().min(1).optional(),
   tlsKey: z.string().min(1).optional(),

@@ -39,7 +39,7 @@ export async function startCollector(config: ServerConfig, options: { log?: Logg
   const log = (options.log ?? createLogger({ level: config.logLevel, name: 'rampart-server' })).child({ module: 'collector' });
   const metrics = new CollectorMetrics();
   const store = timedStore(options.store ?? (await openStore(config, { collector: true })), metrics);
-  const pipeline = new IngestPipeline(store, config, log.child({ module: 'ingest' }));
+  const pipeline = new IngestPipeline(store, { ...config, concurrency: store.kind === 'postgres' ? config.ingestConcurrency : 1 }, log.child({ module: 'ingest' }));
   const gateway = new AgentGateway(store, pipeline, config, log.child({ module: 'gateway' }));
   // Live dashboard: events after commit and on agent presence; its socket shares the upgrade dispatch.
   const live = new LiveHub(store, log.child({ module: 'live' }));

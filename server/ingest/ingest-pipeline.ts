@@ -14,6 +14,12 @@ export interface PipelineOptions {
   batchMaxResults: number;
   flushMs: number;
   maxPendingResults: number;
+  /**
+   * Batches committed at once (default 1). Above 1 (PostgreSQL: the commit waits on the network
+   * and on fsync, so overlapping commits raise throughput), an agent's frames are never in two
+   * batches in flight: its acks keep their order.
+   */
+  concurrency?: number;
 }
 
 interface Pending {
@@ -28,13 +34,17 @@ export interface PipelineStats {
   resultsStored: number;
   batches: number;
   failures: number;
+  /** Most batches ever committing at once (1 unless `concurrency` allows more). */
+  peakConcurrent: number;
 }
 
 export class IngestPipeline {
   private queue: Pending[] = [];
   private head = 0;
   private pendingResults = 0;
-  private flushing = false;
+  /** Batches being committed now, and the agents they hold. */
+  private committing = 0;
+  private readonly busy = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
   private closed = false;
@@ -43,7 +53,7 @@ export class IngestPipeline {
   onDrain: () => void = () => {};
   /** Called for each frame after it is committed and acknowledged (live updates; must be cheap and never throw). */
   onStored: (identity: AgentConnection['identity'], item: IngestFrame, outcome: IngestOutcome) => void = () => {};
-  readonly stats: PipelineStats = { framesStored: 0, framesDuplicate: 0, resultsStored: 0, batches: 0, failures: 0 };
+  readonly stats: PipelineStats = { framesStored: 0, framesDuplicate: 0, resultsStored: 0, batches: 0, failures: 0, peakConcurrent: 0 };
 
   constructor(
     private readonly store: Store,
@@ -68,7 +78,7 @@ export class IngestPipeline {
   }
 
   private schedule(): void {
-    if (this.flushing || this.closed) return;
+    if (this.committing >= (this.options.concurrency ?? 1) || this.closed) return;
     if (this.pendingResults >= this.options.batchMaxResults || this.options.flushMs === 0) {
       if (this.timer) {
         clearTimeout(this.timer);
@@ -88,6 +98,7 @@ export class IngestPipeline {
 
   private takeBatch(): Pending[] {
     const batch: Pending[] = [];
+    const deferred: Pending[] = [];
     let results = 0;
     while (this.head < this.queue.length) {
       const p = this.queue[this.head]!;
@@ -95,12 +106,20 @@ export class IngestPipeline {
       // Drop the queue's reference at once: a parsed frame is large and must not outlive its batch.
       this.queue[this.head] = undefined as unknown as Pending;
       this.head++;
+      // An agent with a batch in flight waits for it (only when commits overlap).
+      if (this.busy.has(p.conn.agentId)) {
+        deferred.push(p);
+        continue;
+      }
       this.pendingResults -= p.weight;
       // A revoked agent's frames are never stored, even if they were already parsed.
       if (p.conn.revoked) continue;
       batch.push(p);
       results += p.weight;
     }
+    // Deferred frames go back in front of the rest, in their order (their slots are free).
+    this.head -= deferred.length;
+    for (let i = 0; i < deferred.length; i++) this.queue[this.head + i] = deferred[i]!;
     if (this.head > 256 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
@@ -109,16 +128,28 @@ export class IngestPipeline {
   }
 
   private async flush(): Promise<void> {
-    if (this.flushing) return;
-    this.flushing = true;
+    if (this.committing >= (this.options.concurrency ?? 1)) return;
+    const batch = this.takeBatch();
+    if (batch.length === 0) {
+      // Nothing takeable: the queue is empty, or every frame waits for its agent's batch in
+      // flight (whose completion schedules the next flush).
+      if (this.committing === 0) for (const w of this.idleWaiters.splice(0)) w();
+      if (!this.full) this.onDrain();
+      return;
+    }
+    this.committing++;
+    if (this.committing > this.stats.peakConcurrent) this.stats.peakConcurrent = this.committing;
+    for (const p of batch) this.busy.add(p.conn.agentId);
+    // Room for another commit: let the next batch start while this one runs.
+    if (this.depth > 0) this.schedule();
     try {
-      const batch = this.takeBatch();
-      if (batch.length > 0) await this.commit(batch);
+      await this.commit(batch);
     } finally {
-      this.flushing = false;
+      this.committing--;
+      for (const p of batch) this.busy.delete(p.conn.agentId);
     }
     if (this.depth > 0) this.schedule();
-    else for (const w of this.idleWaiters.splice(0)) w();
+    else if (this.committing === 0) for (const w of this.idleWaiters.splice(0)) w();
     if (!this.full) this.onDrain();
   }
 
@@ -170,7 +201,7 @@ export class IngestPipeline {
 
   /** Resolves when everything queued so far has been committed. */
   async idle(): Promise<void> {
-    if (this.depth === 0 && !this.flushing) return;
+    if (this.depth === 0 && this.committing === 0) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -181,7 +212,7 @@ export class IngestPipeline {
     if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
     this.immediate = null;
-    while (this.flushing) await new Promise((r) => setImmediate(r));
+    while (this.committing > 0) await new Promise((r) => setImmediate(r));
     while (this.depth > 0) {
       const batch = this.takeBatch();
       if (batch.length > 0) await this.commit(batch);
