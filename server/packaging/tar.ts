@@ -33,7 +33,7 @@ if [ -f ${L}/MANIFEST ]; then
   # Files the previous version installed and this one does not.
   grep -vxF -f "$here/MANIFEST" ${L}/MANIFEST | while IFS= read -r f; do rm -f "$f"; done || true
 fi
-tar -C / --unlink-first --no-overwrite-dir --keep-directory-symlink -xpf "$here/payload.tar"
+tar -C / --unlink-first --keep-directory-symlink -xpf "$here/payload.tar"
 sh ${L}/postinst configure "$old"
 echo "rampart-agent ${version} installed$([ -n "$old" ] && echo " (upgraded from $old)")."
 `;
@@ -94,8 +94,11 @@ export async function buildTar(spec: PackageSpec, outDir: string, options: { bui
     await fs.writeFile(path.join(top, 'MANIFEST'), manifest, { mode: 0o644 });
     await fs.writeFile(path.join(top, 'install.sh'), renderInstallScript(spec.packageVersion), { mode: 0o755 });
     await fs.writeFile(path.join(top, 'uninstall.sh'), renderUninstallScript(), { mode: 0o755 });
-    const tops = (await fs.readdir(stage)).sort();
-    await tar(['--owner=0', '--group=0', '--numeric-owner', '-C', stage, '-cf', path.join(top, 'payload.tar'), ...tops]);
+    // Files and symlinks only, no directory entries: extracting never changes an existing directory
+    // (/usr, /etc, or /lib when it is a symlink to usr/lib); tar creates missing parents.
+    const list = path.join(work, 'payload.list');
+    await fs.writeFile(list, files.map((f) => f.replace(/^\/+/, '')).join('\n') + '\n');
+    await tar(['--owner=0', '--group=0', '--numeric-owner', '--no-recursion', '-C', stage, '-cf', path.join(top, 'payload.tar'), '-T', list]);
     await fs.mkdir(outDir, { recursive: true });
     const file = path.join(outDir, `${name}.tar.gz`);
     await tar(['--owner=0', '--group=0', '--numeric-owner', '-C', work, '-czf', file, name]);

@@ -49,7 +49,7 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = { PATH: SYS_P
   });
 }
 
-async function buildPackage(version: string): Promise<string> {
+async function buildPackage(version: string, extra: string[] = ['--format', 'deb']): Promise<string> {
   let out = '';
   const stdout = new (await import('node:stream')).Writable({
     write(chunk, _enc, cb) {
@@ -58,7 +58,7 @@ async function buildPackage(version: string): Promise<string> {
     },
   });
   const code = await packageCommand(
-    ['--agency', AGENCY, '--format', 'deb', '--out', path.join(tmp, 'debs'), '--server-url', `http://127.0.0.1:${port}`, '--package-version', version, '--agent-dir', agentDir, '--data-dir', collector.dataDir, '--uses', '5', '--expires', '1h'],
+    ['--agency', AGENCY, ...extra, '--out', path.join(tmp, 'debs'), '--server-url', `http://127.0.0.1:${port}`, '--package-version', version, '--agent-dir', agentDir, '--data-dir', collector.dataDir, '--uses', '5', '--expires', '1h'],
     { stdout, env: {} },
   );
   expect(code).toBe(0);
@@ -101,6 +101,7 @@ describe.skipIf(!prerequisites)('agent distribution (bundle, single executable, 
 
   afterAll(async () => {
     spawnSync('dpkg', ['--purge', 'rampart-agent'], { stdio: 'ignore' });
+    if (existsSync('/usr/lib/rampart-agent/uninstall.sh')) spawnSync('sh', ['/usr/lib/rampart-agent/uninstall.sh', '--purge'], { stdio: 'ignore' });
     await collector?.dispose();
     if (tmp) await fs.rm(tmp, { recursive: true, force: true });
   });
@@ -208,5 +209,46 @@ describe.skipIf(!prerequisites)('agent distribution (bundle, single executable, 
     expect(existsSync(STATE)).toBe(false);
     expect(spawnSync('getent', ['passwd', 'rampart-agent']).status).not.toBe(0);
     expect(dpkgStatus().status).not.toBe(0);
+  });
+  it('installs, upgrades and removes from the tar installer (rpm sites), with the node runtime', async () => {
+    const unpack = async (version: string) => {
+      const tgz = await buildPackage(version, ['--format', 'tar', '--runtime', 'node']);
+      const dir = path.join(tmp, `tar-${version}`);
+      await fs.mkdir(dir);
+      expect((await run('tar', ['-C', dir, '-xzf', tgz])).code).toBe(0);
+      const [top] = await fs.readdir(dir);
+      return path.join(dir, top!);
+    };
+    const libWasLink = (await fs.lstat('/lib')).isSymbolicLink();
+    const v1 = await unpack('0.1.0-1');
+    const inst = await run('sh', [path.join(v1, 'install.sh')]);
+    expect(inst.code, inst.stderr).toBe(0);
+    // The payload has no directory entries: /lib (a symlink to usr/lib on merged-/usr hosts) stays as it is.
+    expect((await fs.lstat('/lib')).isSymbolicLink()).toBe(libWasLink);
+    expect(readFileSync('/usr/lib/rampart-agent/rampart-agent', 'utf8')).toMatch(/^#!\/bin\/sh[\s\S]*rampart-agent\.mjs/);
+    expect(existsSync('/lib/systemd/system/rampart-agent.service')).toBe(true);
+    const first = await startInstalled(['agent', 'run', '--once', '--timeout', '120'], { RAMPART_FIXTURE_ROOT: path.join(FIXTURES, 'debian12-default') });
+    expect(first.code, first.stderr.slice(-3000)).toBe(0);
+    const identity = readFileSync(path.join(STATE, 'identity.json'), 'utf8');
+
+    const v2 = await unpack('0.1.0-2');
+    const up = await run('sh', [path.join(v2, 'install.sh')]);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toContain('upgraded from 0.1.0-1');
+    expect(readFileSync(path.join(STATE, 'identity.json'), 'utf8')).toBe(identity);
+    const again = await startInstalled(['agent', 'status']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ enrolled: true, agentId: JSON.parse(identity).agentId, outboxDepth: 0 });
+
+    const removed = await run('sh', ['/usr/lib/rampart-agent/uninstall.sh']);
+    expect(removed.code, removed.stderr).toBe(0);
+    for (const p of ['/usr/lib/rampart-agent', '/usr/bin/rampart-agent', '/etc/rampart-agent', '/lib/systemd/system/rampart-agent.service']) expect(existsSync(p), p).toBe(false);
+    expect(readFileSync(path.join(STATE, 'identity.json'), 'utf8')).toBe(identity);
+
+    expect((await run('sh', [path.join(v2, 'install.sh')])).code).toBe(0);
+    const purged = await run('sh', ['/usr/lib/rampart-agent/uninstall.sh', '--purge']);
+    expect(purged.code, purged.stderr).toBe(0);
+    expect(existsSync(STATE)).toBe(false);
+    expect(existsSync('/usr/lib/rampart-agent')).toBe(false);
+    expect(spawnSync('getent', ['passwd', 'rampart-agent']).status).not.toBe(0);
   });
 });
