@@ -62,7 +62,7 @@ describe.skipIf(missing !== null)('dashboard in chromium', { timeout: 180_000 },
     agentId = await enrollAgent(c.url, await c.token('CISA'), agent);
     await scanOnce();
     browser = await launchChromium();
-  });
+  }, 240_000); // builds the CLI for the agent process, enrolls it and runs its first scan
 
   afterAll(async () => {
     await browser?.close();
