@@ -24,6 +24,13 @@ export const REDACT_PATHS = [
   '*.enrollToken',
   'apiToken',
   '*.apiToken',
+  // agent upgrade credentials (single-use, but never worth a log line)
+  'headers["x-rampart-nonce"]',
+  'headers["x-rampart-signature"]',
+  'req.headers["x-rampart-nonce"]',
+  'req.headers["x-rampart-signature"]',
+  'nonce',
+  '*.nonce',
 ];
 
 export interface LoggerSettings {
