@@ -184,6 +184,49 @@ describe.skipIf(missing !== null)('dashboard in chromium', { timeout: 180_000 },
     await page.close();
   });
 
+  it('renders every visible text with WCAG AA contrast on the overview, agency, host and rule views', async () => {
+    const page = await newPage();
+    await signIn(page, tokens.soc!);
+    for (const hash of ['#/', '#/agency/CISA', `#/host/${agentId}`, `#/rule/${RULE}`, '#/agency/DOE']) {
+      await page.goto(`${c.url}/${hash}`);
+      await page.locator('main h1').waitFor();
+      await page.locator('#live-status').getByText('Live:').waitFor();
+      const failures = await page.evaluate(() => {
+        const parse = (s: string) => {
+          const p = (/rgba?\(([^)]+)\)/.exec(s)?.[1] ?? '0,0,0,0').split(',').map((x) => parseFloat(x));
+          return { rgb: p.slice(0, 3), a: p.length > 3 ? p[3]! : 1 };
+        };
+        const lum = (rgb: number[]) => {
+          const [r, g, b] = rgb.map((v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4)) as [number, number, number];
+          return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        };
+        const background = (el: Element | null): number[] => {
+          for (let e = el; e; e = e.parentElement) {
+            const c = parse(getComputedStyle(e).backgroundColor);
+            if (c.a > 0.5) return c.rgb;
+          }
+          return [255, 255, 255];
+        };
+        const out: string[] = [];
+        for (const el of Array.from(document.querySelectorAll('body *'))) {
+          if (el.closest('svg, .skip, option, script, style')) continue;
+          const text = Array.from(el.childNodes).filter((n) => n.nodeType === 3).map((n) => n.textContent ?? '').join('').trim();
+          if (!text || el.getClientRects().length === 0) continue;
+          const cs = getComputedStyle(el);
+          const fg = parse(cs.color).rgb;
+          const [l1, l2] = [lum(fg), lum(background(el))].sort((x, y) => y - x) as [number, number];
+          const ratio = (l1 + 0.05) / (l2 + 0.05);
+          const size = parseFloat(cs.fontSize);
+          const large = size >= 24 || (size >= 18.66 && Number(cs.fontWeight) >= 700);
+          if (ratio < (large ? 3 : 4.5)) out.push(`${el.tagName}.${el.className} "${text.slice(0, 30)}" ${ratio.toFixed(2)}`);
+        }
+        return out;
+      });
+      expect(failures, hash).toEqual([]);
+    }
+    await page.close();
+  });
+
   it('keeps an agency viewer inside its agency: no other agency in the UI, and the API answers as if nothing else existed', async () => {
     const page = await newPage();
     await signIn(page, tokens.doe!);

@@ -21,10 +21,11 @@ let current: Route = parseRoute(location.hash);
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 let lastRefresh = 0;
 
-function renderCrumbs(route: Route): void {
+function renderCrumbs(route: Route, host?: { agency: string; hostname: string }): void {
   const items = [html`<li><a href="#/">Federal overview</a></li>`];
   if (route.view === 'agency') items.push(html`<li aria-current="page">${route.id}</li>`);
-  if (route.view === 'host') items.push(html`<li aria-current="page">Host ${route.id}</li>`);
+  if (route.view === 'host' && host) items.push(html`<li><a href="#/agency/${enc(host.agency)}">${host.agency}</a></li><li aria-current="page">${host.hostname}</li>`);
+  else if (route.view === 'host') items.push(html`<li aria-current="page">Host ${route.id}</li>`);
   if (route.view === 'rule') {
     const agency = route.params.get('agency');
     if (agency) items.push(html`<li><a href="#/agency/${enc(agency)}">${agency}</a></li>`);
@@ -84,7 +85,8 @@ async function show(options: { quiet?: boolean } = {}): Promise<void> {
                   mount(main, html`<h1>Help</h1><p>Status is shown as text and symbol: ✓ PASS, ✗ FAIL, ! ERROR (could not be checked; never counted as passing), – N/A. Findings are due by the directive clock of the rule (for example 14 days under BOD 23-02). Every page can be filtered with the forms above its tables, and every list is paged on the server.</p>`),
                 )
               : renderOverview(main, current);
-    const [who] = await Promise.all([mePromise, view]);
+    const [who, shown] = await Promise.all([mePromise, view]);
+    if (current.view === 'host' && shown) renderCrumbs(current, shown);
     if (!me) {
       me = who;
       renderSession();

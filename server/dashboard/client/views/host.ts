@@ -14,7 +14,8 @@ interface HostDetail {
 
 const PAGE = 100;
 
-export async function renderHost(main: HTMLElement, route: Route): Promise<void> {
+/** Renders the host; returns its agency and hostname for the breadcrumbs. */
+export async function renderHost(main: HTMLElement, route: Route): Promise<{ agency: string; hostname: string }> {
   const id = route.id!;
   const p = route.params;
   const [detail, results, history] = await Promise.all([
@@ -64,4 +65,5 @@ export async function renderHost(main: HTMLElement, route: Route): Promise<void>
     setParams(route, { status: String(f.get('status') ?? ''), severity: String(f.get('severity') ?? ''), directive: String(f.get('directive') ?? ''), q: String(f.get('q') ?? ''), resultsOffset: null });
   });
   wirePagers(main, (param, offset) => setParams(route, { [param]: offset }));
+  return { agency: h.agency, hostname: h.hostname };
 }
