@@ -24,6 +24,7 @@ import type {
 } from '../store.js';
 import { AGENCY_SELECT, AGENT_SELECT, toAgency, toAgent, toUser, type AgencyRow, type AgentRow, type UserRow } from '../sqlite/rows.js';
 import { PgIngest } from './pg-ingest.js';
+import { PgPackBundles } from './pg-pack-bundles.js';
 import { migratePg } from './migrations.js';
 import { checkPool, createPool, inTransaction, isUniqueViolation, type PgOptions } from './pg-pool.js';
 import * as dq from './pg-dashboard-queries.js';
@@ -36,6 +37,8 @@ const AGENCY_BY = (cond: string) => `${AGENCY_SELECT} WHERE ${cond}`;
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly pool: pg.Pool;
+  /** Published signed rule packs (pg-pack-bundles.ts). */
+  readonly packs: PgPackBundles;
   private readonly ingestor: PgIngest;
   private challengesIssued = 0;
   private closed = false;
@@ -43,6 +46,7 @@ export class PostgresStore implements Store {
   constructor(private readonly options: PgOptions) {
     this.pool = createPool(options);
     this.ingestor = new PgIngest(this.pool);
+    this.packs = new PgPackBundles(this.pool);
   }
 
   async migrate(): Promise<number> {
