@@ -24,7 +24,8 @@ Options:
   --agency NAME         Agency the hosts join (required; must exist).
   --format FORMAT       deb (dpkg-deb) or tar (tar.gz with install.sh/uninstall.sh, for rpm sites).
   --out DIR             Where to write the installer (default: current directory).
-  --server-url URL      Collector URL the agents use (default: http(s)://<this host name>:${DEFAULT_PORT}).
+  --server-url URL      Collector URL the agents use (default: https://<this host name>:${DEFAULT_PORT} when
+                        the collector has --tls-cert or --ca is given, else http://).
   --ca FILE             The collector's CA certificate (PEM), installed as /etc/rampart-agent/ca.pem.
   --trusted-key FILE    Public key trusted to sign rule packs (repeatable), in /etc/rampart-agent/trusted-keys.
   --uses N              Hosts that may enroll with the package's token (default 1000).
@@ -88,7 +89,10 @@ export async function packageCommand(argv: string[], io: ServerCommandIO): Promi
   const trustedKeys = await Promise.all(
     (values['trusted-key'] ?? []).map(async (f) => ({ name: path.basename(f).replace(/\.(pub|pem)$/, '').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64) || 'key', pem: await readText(f, '--trusted-key') })),
   );
-  const serverUrl = values['server-url'] ?? `${caPem ? 'https' : 'http'}://${os.hostname()}:${DEFAULT_PORT}`;
+  const config = configFor(values, io.env);
+  // A collector started with --tls-cert (RAMPART_TLS_CERT) serves https; so does one whose CA is given.
+  const tls = caPem !== undefined || config.tlsCert !== undefined;
+  const serverUrl = values['server-url'] ?? `${tls ? 'https' : 'http'}://${os.hostname()}:${DEFAULT_PORT}`;
   const { PackageSpecSchema } = await import('../packaging/package-spec.js');
   const { defaultAgentDir } = await import('../packaging/agent-payload.js');
   const draft = {
@@ -109,7 +113,6 @@ export async function packageCommand(argv: string[], io: ServerCommandIO): Promi
   const spec = checked.data;
   // Check the agent build before spending a token on a package that cannot be built.
   (await import('../packaging/agent-payload.js')).agentBuildFiles(spec);
-  const config = configFor(values, io.env);
   const now = new Date();
   const created = await withStore(config, (s) =>
     s.createEnrollToken({ agencyName: spec.agency, tokenHash: hashToken(spec.token), expiresAt: new Date(now.getTime() + ttl).toISOString(), uses, now: now.toISOString() }),
