@@ -3,6 +3,7 @@
  */
 import { AppError } from '../../shared/errors.js';
 import { EXIT, parse } from '../../agent/cli/args.js';
+import { auditAdmin, cliActor } from '../store/admin-audit.js';
 import { DATA_DIR_HELP, DATA_DIR_OPTION, HELP_OPTION, configFor, table, withStore, type ServerCommandIO } from './cli-io.js';
 
 export const AGENCY_HELP = `Usage: rampart server agency add NAME [--parent P] [--data-dir DIR]
@@ -28,7 +29,11 @@ export async function agencyCommand(argv: string[], io: ServerCommandIO): Promis
   if (action === 'add') {
     if (!name || rest.length > 0) throw new AppError('ERR_USAGE', 'usage: rampart server agency add NAME [--parent P]');
     if (!/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}$/.test(name)) throw new AppError('ERR_USAGE', 'agency names use letters, digits, space, dot, dash and underscore (max 128)');
-    const agency = await withStore(config, (s) => s.createAgency(name, values.parent));
+    const agency = await withStore(config, async (s) => {
+      const created = await s.createAgency(name, values.parent);
+      await auditAdmin(s, { actor: cliActor(), action: 'agency.create', objectType: 'agency', objectId: created.name, after: { name: created.name, parent: created.parentName } });
+      return created;
+    });
     io.stdout.write(`agency "${agency.name}" created${agency.parentName ? ` (component of "${agency.parentName}")` : ''}\n`);
     return EXIT.ok;
   }

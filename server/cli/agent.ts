@@ -5,6 +5,7 @@
  */
 import { AppError } from '../../shared/errors.js';
 import { EXIT, parse } from '../../agent/cli/args.js';
+import { auditAdmin, cliActor } from '../store/admin-audit.js';
 import { DATA_DIR_HELP, DATA_DIR_OPTION, HELP_OPTION, configFor, table, withStore, type ServerCommandIO } from './cli-io.js';
 
 export const AGENT_HELP = `Usage: rampart server agent list [--agency A] [--json] [--data-dir DIR]
@@ -52,7 +53,11 @@ export async function agentCommand(argv: string[], io: ServerCommandIO): Promise
     return EXIT.ok;
   }
   if (action === 'revoke' && id && rest.length === 0) {
-    const found = await withStore(config, (s) => s.revokeAgent(id, new Date().toISOString()));
+    const found = await withStore(config, async (s) => {
+      const ok = await s.revokeAgent(id, new Date().toISOString());
+      if (ok) await auditAdmin(s, { actor: cliActor(), action: 'agent.revoke', objectType: 'agent', objectId: id });
+      return ok;
+    });
     if (!found) throw new AppError('ERR_NOT_FOUND', `no agent has id ${id}`);
     io.stdout.write(`agent ${id} revoked\n`);
     return EXIT.ok;

@@ -6,10 +6,10 @@
  * writes the publication to the audit log.
  */
 import { readFile } from 'node:fs/promises';
-import os from 'node:os';
 import { AppError } from '../../shared/errors.js';
 import { EXIT, parse } from '../../agent/cli/args.js';
 import { checkBundleSignature, parseBundle, sha256Hex } from '../../shared/pack-bundle.js';
+import { cliActor } from '../store/admin-audit.js';
 import { DATA_DIR_HELP, DATA_DIR_OPTION, HELP_OPTION, configFor, table, withStore, type ServerCommandIO } from './cli-io.js';
 
 export const PACK_HELP = `Usage: rampart server pack publish --agency NAME BUNDLE [--pubkey P]
@@ -50,7 +50,7 @@ export async function packCommand(argv: string[], io: ServerCommandIO): Promise<
     }
     const published = await withStore(config, async (store) => {
       if (!store.packs) throw new AppError('ERR_USAGE', `the ${store.kind} store does not keep rule packs yet; use the SQLite store`);
-      return store.packs.publishPackBundle({ agencyName: values.agency!, bundle, actor: `cli:${os.userInfo().username}`, now: new Date().toISOString() });
+      return store.packs.publishPackBundle({ agencyName: values.agency!, bundle, actor: cliActor(), now: new Date().toISOString() });
     });
     io.stdout.write(`published ${published.packId} ${published.version} (sha256 ${published.sha256}, key ${published.keyId ?? 'UNSIGNED'}) for agency "${published.agencyName}"\n`);
     if (!published.keyId) process.stderr.write('warning: this bundle is unsigned; agents refuse it unless they run with --allow-unsigned (development only)\n');

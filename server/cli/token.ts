@@ -5,6 +5,7 @@
 import { AppError } from '../../shared/errors.js';
 import { EXIT, parse } from '../../agent/cli/args.js';
 import { ENROLL_TOKEN_PREFIX, generateToken, hashToken } from '../tokens.js';
+import { auditAdmin, cliActor } from '../store/admin-audit.js';
 import { DATA_DIR_HELP, DATA_DIR_OPTION, HELP_OPTION, configFor, parseDuration, positiveInt, withStore, type ServerCommandIO } from './cli-io.js';
 
 export const TOKEN_HELP = `Usage: rampart server token create --agency NAME [--expires 7d] [--uses N] [--data-dir DIR]
@@ -37,9 +38,12 @@ export async function tokenCommand(argv: string[], io: ServerCommandIO): Promise
   const config = configFor(values, io.env);
   const token = generateToken(ENROLL_TOKEN_PREFIX);
   const now = new Date();
-  const created = await withStore(config, (s) =>
-    s.createEnrollToken({ agencyName: values.agency!, tokenHash: hashToken(token), expiresAt: new Date(now.getTime() + ttl).toISOString(), uses, now: now.toISOString() }),
-  );
+  const created = await withStore(config, async (s) => {
+    const made = await s.createEnrollToken({ agencyName: values.agency!, tokenHash: hashToken(token), expiresAt: new Date(now.getTime() + ttl).toISOString(), uses, now: now.toISOString() });
+    // Never the token or its hash: who made a token for which agency, how many uses, until when.
+    await auditAdmin(s, { actor: cliActor(), action: 'token.create', objectType: 'enroll-token', objectId: made.agency.name, after: { agency: made.agency.name, uses: made.uses, expiresAt: made.expiresAt } });
+    return made;
+  });
   io.stdout.write(`${token}\n`);
   process.stderr.write(`enrollment token for agency "${created.agency.name}", ${uses} use(s), expires ${created.expiresAt}; it is shown only once\n`);
   return EXIT.ok;

@@ -3,6 +3,7 @@
  * results with evidence, history and delivery completeness; and revocation (admin).
  * docs/api.md documents every route.
  */
+import { auditAdmin } from '../../store/admin-audit.js';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors.js';
@@ -117,9 +118,11 @@ export function apiRoutes(app: FastifyInstance, store: Store, config: ServerConf
     });
 
     api.post('/api/v1/agents/:host/revoke', async (req) => {
-      assertAdmin(requireUser(req));
+      const admin = requireUser(req);
+      assertAdmin(admin);
       const agent = await hostFor(req);
       await store.revokeAgent(agent.id, new Date().toISOString());
+      await auditAdmin(store, { actor: `api:${admin.name}`, action: 'agent.revoke', objectType: 'agent', objectId: agent.id, after: { hostname: agent.hostname, agency: agent.agencyName } });
       const closed = live.closeRevoked(agent.id);
       return { agentId: agent.id, revoked: true, closedLiveConnection: closed };
     });
