@@ -49,6 +49,10 @@ export interface ProcNetRow {
 
 export const TCP_LISTEN = '0A';
 export const UDP_UNCONNECTED = '07';
+/** `  sl: local_address rem_address st ...`: the fourth column is the socket state. */
+const STATE_COLUMN = /^\s*\S+\s+\S+\s+\S+\s+([0-9A-Fa-f]{2})\s/;
+const TCP_LISTENER_STATES: ReadonlySet<string> = new Set([TCP_LISTEN]);
+const UDP_LISTENER_STATES: ReadonlySet<string> = new Set([UDP_UNCONNECTED]);
 
 /**
  * Decode a /proc/net address: IPv4 is one 32-bit word and IPv6 four 32-bit words, each printed
@@ -69,10 +73,16 @@ export function decodeProcNetAddress(hex: string, littleEndian = true): string {
   return formatAddress(bytes);
 }
 
-/** Parse one /proc/net/{tcp,tcp6,udp,udp6} table (the header line is skipped; malformed rows too). */
-export function parseProcNet(text: string, littleEndian = true): ProcNetRow[] {
+/**
+ * Parse one /proc/net/{tcp,tcp6,udp,udp6} table (the header line is skipped; malformed rows too).
+ * `states` keeps only rows in those states (hex, e.g. "0A"): a busy host has thousands of
+ * established connections, and decoding their addresses is most of the work when only listeners matter.
+ */
+export function parseProcNet(text: string, littleEndian = true, states?: ReadonlySet<string>): ProcNetRow[] {
   const rows: ProcNetRow[] = [];
   for (const line of text.split('\n').slice(1)) {
+    // Cheap look at the state column first: splitting every row is the cost on a busy host.
+    if (states && !states.has((STATE_COLUMN.exec(line)?.[1] ?? '').toUpperCase())) continue;
     const f = line.trim().split(/\s+/);
     if (f.length < 10) continue;
     const [local, remote, state, , , , uid, , inode] = f.slice(1);
@@ -125,7 +135,9 @@ export function readListeners(ctx: ScanContext): Promise<Listener[] | undefined>
     if (texts[0] === undefined) return undefined;
     // /proc/net prints addresses in host byte order; captures and offline roots come from little-endian machines.
     const le = ctx.host.mode !== 'live' || endianness() === 'LE';
-    const listeners = LISTENER_PROTOS.flatMap((proto, i) => (texts[i] === undefined ? [] : listenersFrom(proto, parseProcNet(texts[i]!, le))));
+    const listeners = LISTENER_PROTOS.flatMap((proto, i) =>
+      texts[i] === undefined ? [] : listenersFrom(proto, parseProcNet(texts[i]!, le, proto.startsWith('tcp') ? TCP_LISTENER_STATES : UDP_LISTENER_STATES)),
+    );
     const wanted = new Set(listeners.map((l) => l.inode).filter((n) => n !== 0));
     const owners = wanted.size === 0 ? new Map<number, number>() : await socketOwners(ctx, wanted);
     const procs = new Map((await readProcesses(ctx))?.map((p) => [p.pid, p]) ?? []);
