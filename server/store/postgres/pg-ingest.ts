@@ -71,20 +71,26 @@ export class PgIngest {
   }
 
   private async apply(c: pg.PoolClient, frames: IngestFrame[]): Promise<IngestOutcome[]> {
-    // 1. Lock the agents of the batch (key order), resolving ids to keys.
+    // 1. Lock the agents of the batch (key order) and record every (agent, seq) — one statement.
+    //    Rows come back as the agents' keys ('k') and the (agent, seq) that are new ('s').
     const ids = [...new Set(frames.map((f) => f.agentId))].sort();
+    const first = await c.query<{ t: 'k' | 's'; key: number; id: string | null; seq: number | null }>(
+      `WITH locked AS (SELECT key, id FROM agents WHERE id = ANY($1::text[]) ORDER BY key FOR NO KEY UPDATE),
+            ins AS (INSERT INTO received_seqs (agent_key, seq, kind, received_at)
+                      SELECT l.key, u.seq, u.kind, u.at FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[]) AS u(id, seq, kind, at) JOIN locked l ON l.id = u.id
+                    ON CONFLICT DO NOTHING RETURNING agent_key, seq)
+       SELECT 'k' AS t, key, id, NULL::bigint AS seq FROM locked
+       UNION ALL SELECT 's', agent_key, NULL, seq FROM ins`,
+      [ids, frames.map((f) => f.agentId), frames.map((f) => f.frame.seq), frames.map((f) => f.frame.type), frames.map((f) => f.receivedAt)],
+    );
     const keys = new Map<string, number>();
-    for (const row of (await c.query<{ id: string; key: number }>('SELECT id, key FROM agents WHERE id = ANY($1::text[]) ORDER BY key FOR NO KEY UPDATE', [ids])).rows) {
-      keys.set(row.id, row.key);
+    const fresh = new Set<string>();
+    for (const row of first.rows) {
+      if (row.t === 'k') keys.set(row.id!, row.key);
+      else fresh.add(`${row.key}:${row.seq}`);
     }
     for (const id of ids) if (!keys.has(id)) throw new AppError('ERR_AUTH_UNKNOWN_AGENT', `agent ${id} is not enrolled`);
 
-    // 2. Idempotency: which (agent, seq) are new.
-    const ins = await c.query<{ agent_key: number; seq: number }>(
-      'INSERT INTO received_seqs (agent_key, seq, kind, received_at) SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[]) ON CONFLICT DO NOTHING RETURNING agent_key, seq',
-      [frames.map((f) => keys.get(f.agentId)), frames.map((f) => f.frame.seq), frames.map((f) => f.frame.type), frames.map((f) => f.receivedAt)],
-    );
-    const fresh = new Set(ins.rows.map((r) => `${r.agent_key}:${r.seq}`));
     const outcomes: IngestOutcome[] = frames.map(() => ({ status: 'duplicate' }));
     const rounds: Work[][] = [];
     const perAgent = new Map<number, number>();
@@ -103,7 +109,7 @@ export class PgIngest {
     });
     if (agentDeltas.size === 0) return outcomes;
 
-    // 3. Rule metadata for every result of the batch.
+    // 2. Rule metadata for every result of the batch (only what this process has not written yet).
     await this.ensureRules(c, rounds);
 
     const agencyDeltas = new Map<string, { agencyId: number; ruleKey: number; d: Counts }>();
@@ -118,12 +124,10 @@ export class PgIngest {
     };
     const scans: Array<{ agentKey: number; scanId: string; at: string }> = [];
 
-    // 4. Rounds.
+    // 3. Rounds: each is one statement for the results (upsert + history + findings) and, when
+    //    needed, one for removals and one reading digests.
     for (const round of rounds) {
       const resultsWork = round.filter((w) => w.item.frame.type === 'results');
-      const history: Array<[number, number, string | null, string, string, number]> = [];
-      const opens: Array<[number, number, number, string, string | null, string | null]> = [];
-      const resolves: Array<[number, number, string]> = [];
       for (const w of resultsWork) {
         outcomes[w.idx] = { status: 'stored', changes: [] };
         const f = w.item.frame as ResultsFrame;
@@ -135,7 +139,6 @@ export class PgIngest {
           ad.lastScanId = f.scanId;
         }
       }
-      // 4a. Upsert current state (never with an older seq), returning the status before and after.
       const applied = new Map<string, Applied>();
       for (const w of resultsWork) {
         (w.item.frame as ResultsFrame).results.forEach((r, pos) => {
@@ -144,105 +147,85 @@ export class PgIngest {
         });
       }
       if (applied.size > 0) {
-        const list = [...applied.values()];
+        // Input order = frame order, then result order: history ids follow it (ORDER BY u.o).
+        const list = [...applied.values()].sort((x, y) => x.work.idx - y.work.idx || x.pos - y.pos);
+        const at = list.map((a) => new Date((a.work.item.frame as ResultsFrame).scannedAt).toISOString());
         const up = await c.query<{ agent_key: number; rule_key: number; prev: string | null; status: string }>(
-          `INSERT INTO results AS r (agent_key, rule_key, status, prev_status, seq, scan_id, scanned_at, changed_at, body)
-             SELECT u.a, u.k, u.s, NULL, u.q, u.sc, u.t, u.t, u.b FROM unnest($1::int[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::text[], string_to_array($7, E'\\x1e')) AS u(a, k, s, q, sc, t, b)
-           ON CONFLICT (agent_key, rule_key) DO UPDATE SET prev_status = r.status, status = excluded.status, seq = excluded.seq, scan_id = excluded.scan_id,
-             scanned_at = excluded.scanned_at, changed_at = CASE WHEN r.status = excluded.status THEN r.changed_at ELSE excluded.changed_at END, body = excluded.body
-           WHERE excluded.seq >= r.seq
-           RETURNING r.agent_key, r.rule_key, r.prev_status AS prev, r.status`,
+          `WITH u AS (SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::text[], string_to_array($7, E'\\x1e'), $8::int[], $9::text[], $10::text[], $11::int[])
+                        AS u(a, k, s, q, sc, t, b, ag, due, dir, o)),
+                up AS (INSERT INTO results AS r (agent_key, rule_key, status, prev_status, seq, scan_id, scanned_at, changed_at, body)
+                         SELECT u.a, u.k, u.s, NULL, u.q, u.sc, u.t, u.t, u.b FROM u
+                       ON CONFLICT (agent_key, rule_key) DO UPDATE SET prev_status = r.status, status = excluded.status, seq = excluded.seq, scan_id = excluded.scan_id,
+                         scanned_at = excluded.scanned_at, changed_at = CASE WHEN r.status = excluded.status THEN r.changed_at ELSE excluded.changed_at END, body = excluded.body
+                       WHERE excluded.seq >= r.seq
+                       RETURNING r.agent_key, r.rule_key, r.prev_status AS prev, r.status),
+                ch AS (SELECT up.agent_key, up.rule_key, up.prev, up.status, u.t, u.q, u.ag, u.due, u.dir, u.o FROM up JOIN u ON u.a = up.agent_key AND u.k = up.rule_key
+                        WHERE up.prev IS DISTINCT FROM up.status),
+                h AS (INSERT INTO status_history (agent_key, rule_key, from_status, to_status, at, seq) SELECT agent_key, rule_key, prev, status, t, q FROM ch ORDER BY o),
+                op AS (INSERT INTO findings (agency_id, agent_key, rule_key, first_seen_at, due_at, directive)
+                         SELECT ag, agent_key, rule_key, t, due, dir FROM ch WHERE status = 'fail'
+                       ON CONFLICT (agent_key, rule_key) WHERE resolved_at IS NULL DO NOTHING),
+                rs AS (UPDATE findings f SET resolved_at = ch.t FROM ch
+                        WHERE ch.status IN ('pass', 'not-applicable') AND ch.prev IS NOT NULL AND f.agent_key = ch.agent_key AND f.rule_key = ch.rule_key AND f.resolved_at IS NULL)
+           SELECT agent_key, rule_key, prev, status FROM ch ORDER BY o`,
           [
             list.map((a) => a.work.agentKey),
             list.map((a) => this.rules.get(a.ruleId)!.key),
             list.map((a) => a.result.status),
             list.map((a) => a.work.item.frame.seq),
             list.map((a) => (a.work.item.frame as ResultsFrame).scanId),
-            list.map((a) => new Date((a.work.item.frame as ResultsFrame).scannedAt).toISOString()),
+            at,
             // Bodies travel as one text joined by U+001E (JSON.stringify escapes every control
             // character, so it never occurs inside): ~5x cheaper than a text[] of escaped JSON.
             list.map((a) => JSON.stringify(a.result)).join(RS),
+            list.map((a) => a.work.item.agencyId),
+            list.map((a, i) => (a.result.clockDays === undefined ? null : new Date(Date.parse(at[i]!) + a.result.clockDays * DAY_MS).toISOString())),
+            list.map((a) => a.result.clockDirective ?? null),
+            list.map((_, i) => i),
           ],
         );
-        const changed = up.rows
-          .filter((row) => row.prev !== row.status)
-          .map((row) => ({ row, a: applied.get(`${row.agent_key}:${row.rule_key}`)! }))
-          .sort((x, y) => x.a.work.idx - y.a.work.idx || x.a.pos - y.a.pos);
-        for (const { row, a } of changed) {
-          const f = a.work.item.frame as ResultsFrame;
-          const at = new Date(f.scannedAt).toISOString();
-          const r = a.result;
-          outcomes[a.work.idx]!.changes!.push({ ruleId: r.ruleId, from: row.prev, to: r.status });
-          history.push([row.agent_key, row.rule_key, row.prev, r.status, at, f.seq]);
+        for (const row of up.rows) {
+          const a = applied.get(`${row.agent_key}:${row.rule_key}`)!;
+          outcomes[a.work.idx]!.changes!.push({ ruleId: a.ruleId, from: row.prev, to: row.status });
           if (row.prev !== null) count(a.work.item.agencyId, row.agent_key, row.rule_key, row.prev, -1);
-          count(a.work.item.agencyId, row.agent_key, row.rule_key, r.status, 1);
-          if (r.status === 'fail') {
-            const due = r.clockDays === undefined ? null : new Date(Date.parse(at) + r.clockDays * DAY_MS).toISOString();
-            opens.push([a.work.item.agencyId, row.agent_key, row.rule_key, at, due, r.clockDirective ?? null]);
-          } else if ((r.status === 'pass' || r.status === 'not-applicable') && row.prev !== null) {
-            resolves.push([row.agent_key, row.rule_key, at]);
-          }
+          count(a.work.item.agencyId, row.agent_key, row.rule_key, row.status, 1);
         }
       }
-      // 4b. Removals: rules a full scan no longer reports, or a delta lists as removed.
+      // Removals: rules a full scan (its last part) no longer reports, or a delta lists as removed.
       const byAgent = new Map(resultsWork.map((w) => [w.agentKey, w]));
-      const fullLast = resultsWork.filter((w) => {
+      const removeFull = resultsWork.filter((w) => {
         const f = w.item.frame as ResultsFrame;
         return f.full && (f.parts === undefined || (f.part ?? 0) >= f.parts - 1);
       });
-      const removedLists = resultsWork.flatMap((w) => {
+      const removeListed = resultsWork.flatMap((w) => {
         const f = w.item.frame as ResultsFrame;
         return !f.full && f.removed ? f.removed.map((ruleId) => ({ w, ruleId })) : [];
       });
-      const removals: Array<{ agent_key: number; rule_key: number; status: string }> = [];
-      if (fullLast.length > 0) {
+      if (removeFull.length > 0 || removeListed.length > 0) {
+        const atOf = (w: Work) => new Date((w.item.frame as ResultsFrame).scannedAt).toISOString();
         const del = await c.query<{ agent_key: number; rule_key: number; status: string }>(
-          `DELETE FROM results r USING unnest($1::int[], $2::text[], $3::bigint[]) AS u(a, sc, q)
-            WHERE r.agent_key = u.a AND r.scan_id <> u.sc AND r.seq < u.q RETURNING r.agent_key, r.rule_key, r.status`,
-          [fullLast.map((w) => w.agentKey), fullLast.map((w) => (w.item.frame as ResultsFrame).scanId), fullLast.map((w) => w.item.frame.seq)],
+          `WITH f AS (SELECT * FROM unnest($1::int[], $2::text[], $3::bigint[], $4::text[]) AS f(a, sc, q, t)),
+                l AS (SELECT l.a, ru.key AS k, l.q, l.t FROM unnest($5::int[], $6::text[], $7::bigint[], $8::text[]) AS l(a, rid, q, t) JOIN rules ru ON ru.id = l.rid),
+                d1 AS (DELETE FROM results r USING f WHERE r.agent_key = f.a AND r.scan_id <> f.sc AND r.seq < f.q RETURNING r.agent_key, r.rule_key, r.status, f.t, f.q),
+                d2 AS (DELETE FROM results r USING l WHERE r.agent_key = l.a AND r.rule_key = l.k AND r.seq <= l.q RETURNING r.agent_key, r.rule_key, r.status, l.t, l.q),
+                del AS (SELECT * FROM d1 UNION ALL SELECT * FROM d2),
+                h AS (INSERT INTO status_history (agent_key, rule_key, from_status, to_status, at, seq) SELECT agent_key, rule_key, status, 'removed', t, q FROM del ORDER BY agent_key, rule_key),
+                rs AS (UPDATE findings fi SET resolved_at = del.t FROM del WHERE fi.agent_key = del.agent_key AND fi.rule_key = del.rule_key AND fi.resolved_at IS NULL)
+           SELECT agent_key, rule_key, status FROM del`,
+          [
+            removeFull.map((w) => w.agentKey),
+            removeFull.map((w) => (w.item.frame as ResultsFrame).scanId),
+            removeFull.map((w) => w.item.frame.seq),
+            removeFull.map(atOf),
+            removeListed.map((x) => x.w.agentKey),
+            removeListed.map((x) => x.ruleId),
+            removeListed.map((x) => x.w.item.frame.seq),
+            removeListed.map((x) => atOf(x.w)),
+          ],
         );
-        removals.push(...del.rows);
+        for (const rm of del.rows) count(byAgent.get(rm.agent_key)!.item.agencyId, rm.agent_key, rm.rule_key, rm.status, -1);
       }
-      if (removedLists.length > 0) {
-        const del = await c.query<{ agent_key: number; rule_key: number; status: string }>(
-          `DELETE FROM results r USING unnest($1::int[], $2::text[], $3::bigint[]) AS u(a, rid, q) JOIN rules ru ON ru.id = u.rid
-            WHERE r.agent_key = u.a AND r.rule_key = ru.key AND r.seq <= u.q RETURNING r.agent_key, r.rule_key, r.status`,
-          [removedLists.map((x) => x.w.agentKey), removedLists.map((x) => x.ruleId), removedLists.map((x) => x.w.item.frame.seq)],
-        );
-        removals.push(...del.rows);
-      }
-      removals.sort((x, y) => x.agent_key - y.agent_key || x.rule_key - y.rule_key);
-      for (const rm of removals) {
-        const w = byAgent.get(rm.agent_key)!;
-        const f = w.item.frame as ResultsFrame;
-        const at = new Date(f.scannedAt).toISOString();
-        history.push([rm.agent_key, rm.rule_key, rm.status, 'removed', at, f.seq]);
-        resolves.push([rm.agent_key, rm.rule_key, at]);
-        count(w.item.agencyId, rm.agent_key, rm.rule_key, rm.status, -1);
-      }
-      // 4c. History, findings.
-      if (history.length > 0) {
-        await c.query(
-          'INSERT INTO status_history (agent_key, rule_key, from_status, to_status, at, seq) SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[])',
-          [0, 1, 2, 3, 4, 5].map((i) => history.map((h) => h[i])),
-        );
-      }
-      if (opens.length > 0) {
-        await c.query(
-          `INSERT INTO findings (agency_id, agent_key, rule_key, first_seen_at, due_at, directive)
-             SELECT * FROM unnest($1::int[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[])
-           ON CONFLICT (agent_key, rule_key) WHERE resolved_at IS NULL DO NOTHING`,
-          [0, 1, 2, 3, 4, 5].map((i) => opens.map((o) => o[i])),
-        );
-      }
-      if (resolves.length > 0) {
-        await c.query(
-          `UPDATE findings f SET resolved_at = u.at FROM unnest($1::int[], $2::int[], $3::text[]) AS u(a, k, at)
-            WHERE f.agent_key = u.a AND f.rule_key = u.k AND f.resolved_at IS NULL`,
-          [0, 1, 2].map((i) => resolves.map((r) => r[i])),
-        );
-      }
-      // 4d. Digest frames: compare with the state after this agent's earlier frames.
+      // Digest frames: compare with the state after this agent's earlier frames.
       const digests = round.filter((w) => w.item.frame.type === 'digest');
       if (digests.length > 0) {
         const { rows } = await c.query<{ agent_key: number; ruleId: string; status: string }>(
@@ -257,31 +240,28 @@ export class PgIngest {
       }
     }
 
-    // 5. Scan history, counters (sorted: concurrent replicas lock counter rows in one order).
-    if (scans.length > 0) {
-      await c.query('INSERT INTO host_scans (agent_key, scan_id, scanned_at) SELECT * FROM unnest($1::int[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING', [
+    // 4. Scan history, counters (sorted: concurrent replicas lock counter rows in one order), the
+    //    agents' counters and delivery figures — one statement, the last before COMMIT, so the
+    //    hot counter rows stay locked as briefly as possible.
+    const deltas = [...agencyDeltas.values()].filter((e) => e.d.some((x) => x !== 0)).sort((a, b) => a.agencyId - b.agencyId || a.ruleKey - b.ruleKey);
+    const agents = [...agentDeltas.entries()].sort((a, b) => a[0] - b[0]);
+    await c.query(
+      `WITH hs AS (INSERT INTO host_scans (agent_key, scan_id, scanned_at) SELECT * FROM unnest($1::int[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING),
+            cn AS (INSERT INTO agency_rule_counts AS c (agency_id, rule_key, n_pass, n_fail, n_error, n_na)
+                     SELECT * FROM unnest($4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[])
+                   ON CONFLICT (agency_id, rule_key) DO UPDATE SET n_pass = c.n_pass + excluded.n_pass, n_fail = c.n_fail + excluded.n_fail,
+                     n_error = c.n_error + excluded.n_error, n_na = c.n_na + excluded.n_na)
+       UPDATE agents g SET max_seq = GREATEST(g.max_seq, u.mx), seq_count = g.seq_count + u.n, last_scan_at = COALESCE(u.lsa, g.last_scan_at),
+         last_scan_id = COALESCE(u.lsi, g.last_scan_id), n_pass = g.n_pass + u.p, n_fail = g.n_fail + u.f, n_error = g.n_error + u.e, n_na = g.n_na + u.na
+        FROM unnest($10::int[], $11::bigint[], $12::int[], $13::text[], $14::text[], $15::int[], $16::int[], $17::int[], $18::int[]) AS u(k, mx, n, lsa, lsi, p, f, e, na)
+       WHERE g.key = u.k`,
+      [
         scans.map((s) => s.agentKey),
         scans.map((s) => s.scanId),
         scans.map((s) => s.at),
-      ]);
-    }
-    const deltas = [...agencyDeltas.values()].filter((e) => e.d.some((x) => x !== 0)).sort((a, b) => a.agencyId - b.agencyId || a.ruleKey - b.ruleKey);
-    if (deltas.length > 0) {
-      await c.query(
-        `INSERT INTO agency_rule_counts AS c (agency_id, rule_key, n_pass, n_fail, n_error, n_na)
-           SELECT * FROM unnest($1::int[], $2::int[], $3::int[], $4::int[], $5::int[], $6::int[])
-         ON CONFLICT (agency_id, rule_key) DO UPDATE SET n_pass = c.n_pass + excluded.n_pass, n_fail = c.n_fail + excluded.n_fail,
-           n_error = c.n_error + excluded.n_error, n_na = c.n_na + excluded.n_na`,
-        [deltas.map((e) => e.agencyId), deltas.map((e) => e.ruleKey), ...[0, 1, 2, 3].map((i) => deltas.map((e) => e.d[i]))],
-      );
-    }
-    const agents = [...agentDeltas.entries()].sort((a, b) => a[0] - b[0]);
-    await c.query(
-      `UPDATE agents g SET max_seq = GREATEST(g.max_seq, u.mx), seq_count = g.seq_count + u.n, last_scan_at = COALESCE(u.lsa, g.last_scan_at),
-         last_scan_id = COALESCE(u.lsi, g.last_scan_id), n_pass = g.n_pass + u.p, n_fail = g.n_fail + u.f, n_error = g.n_error + u.e, n_na = g.n_na + u.na
-        FROM unnest($1::int[], $2::bigint[], $3::int[], $4::text[], $5::text[], $6::int[], $7::int[], $8::int[], $9::int[]) AS u(k, mx, n, lsa, lsi, p, f, e, na)
-       WHERE g.key = u.k`,
-      [
+        deltas.map((e) => e.agencyId),
+        deltas.map((e) => e.ruleKey),
+        ...[0, 1, 2, 3].map((i) => deltas.map((e) => e.d[i])),
         agents.map(([k]) => k),
         agents.map(([, a]) => a.maxSeq),
         agents.map(([, a]) => a.seqs),
