@@ -1,5 +1,5 @@
 /**
- * @module `rampart server package --agency A --format deb|tar`: an agent installer for one agency
+ * @module `rampart server package --agency A --format deb|rpm|tar`: an agent installer for one agency
  * with the collector URL, its CA certificate (when TLS is on) and a fresh enrollment token baked
  * into its configuration (the token is created through the store like `server token create`; only
  * its hash is stored). docs/install.md tells administrators what to do with the result.
@@ -14,7 +14,7 @@ import { DEFAULT_PORT } from '../config.js';
 import { ENROLL_TOKEN_PREFIX, generateToken, hashToken } from '../tokens.js';
 import { DATA_DIR_HELP, DATA_DIR_OPTION, HELP_OPTION, configFor, parseDuration, positiveInt, withStore, type ServerCommandIO } from './cli-io.js';
 
-export const PACKAGE_HELP = `Usage: rampart server package --agency NAME --format deb|tar [options]
+export const PACKAGE_HELP = `Usage: rampart server package --agency NAME --format deb|rpm|tar [options]
 
 Build an agent installer for one agency: installing it places the agent, a hardened systemd unit
 and the rampart-agent service account; the agent enrolls on first start with a token baked into
@@ -22,7 +22,8 @@ the package and starts reporting. Upgrades keep the agent's identity and outbox.
 
 Options:
   --agency NAME         Agency the hosts join (required; must exist).
-  --format FORMAT       deb (dpkg-deb) or tar (tar.gz with install.sh/uninstall.sh, for rpm sites).
+  --format FORMAT       deb (dpkg-deb), rpm (rpmbuild; Debian package rpm) or tar (tar.gz with
+                        install.sh/uninstall.sh, for any systemd Linux).
   --out DIR             Where to write the installer (default: current directory).
   --server-url URL      Collector URL the agents use (default: https://<this host name>:${DEFAULT_PORT} when
                         the collector has --tls-cert or --ca is given, else http://).
@@ -69,8 +70,7 @@ export async function packageCommand(argv: string[], io: ServerCommandIO): Promi
   if (positionals.length > 0) throw new AppError('ERR_USAGE', `unexpected argument "${positionals[0]}"; run \`rampart server package --help\``);
   if (!values.agency) throw new AppError('ERR_USAGE', '--agency NAME is required');
   const format = values.format;
-  if (format === 'rpm') throw new AppError('ERR_USAGE', '--format rpm is not built yet: use --format tar on rpm hosts (docs/install.md, "RPM-based hosts")');
-  if (format !== 'deb' && format !== 'tar') throw new AppError('ERR_USAGE', '--format deb|tar is required');
+  if (format !== 'deb' && format !== 'rpm' && format !== 'tar') throw new AppError('ERR_USAGE', '--format deb|rpm|tar is required');
   const runtime = values.runtime ?? 'sea';
   if (runtime !== 'sea' && runtime !== 'node') throw new AppError('ERR_USAGE', `--runtime takes sea or node, not "${runtime}"`);
   const { DEB_COMPRESSION, buildDeb } = await import('../packaging/deb.js');
@@ -121,7 +121,9 @@ export async function packageCommand(argv: string[], io: ServerCommandIO): Promi
   const result =
     format === 'deb'
       ? await buildDeb(spec, outDir, { compression: compress as (typeof DEB_COMPRESSION)[number], builtAt: now.toISOString() })
-      : await (await import('../packaging/tar.js')).buildTar(spec, outDir, { builtAt: now.toISOString() });
+      : format === 'rpm'
+        ? await (await import('../packaging/rpm.js')).buildRpm(spec, outDir, { builtAt: now.toISOString() })
+        : await (await import('../packaging/tar.js')).buildTar(spec, outDir, { builtAt: now.toISOString() });
   io.stdout.write(`${result.file}\n`);
   process.stderr.write(
     `built ${format} ${spec.packageVersion} (${spec.runtime}, ${(result.bytes / 1048576).toFixed(1)} MiB) for agency "${created.agency.name}": collector ${spec.serverUrl}` +

@@ -23,7 +23,7 @@ Commands:
                                    Waivers for a rule on a host, hosts or an agency, with an audit log.
   pack publish --agency A BUNDLE   Publish a signed rule pack bundle to an agency's agents.
   pack list --agency A             Newest published pack of each id for an agency.
-  package --agency A --format deb|tar
+  package --agency A --format deb|rpm|tar
                                    Agent installer with collector URL, CA and enrollment token baked in.
 
 Run \`rampart server <command> --help\` for details.

@@ -32,10 +32,12 @@ if [ -d ${P.stateDir}/outbox ]; then chown -R ${P.user}:${P.user} ${P.stateDir};
 chown root:${P.user} ${P.envFile}
 chmod 0640 ${P.envFile}
 if [ -f ${P.localEnvFile} ]; then chown root:${P.user} ${P.localEnvFile}; chmod 0640 ${P.localEnvFile}; fi
-if command -v deb-systemd-helper >/dev/null 2>&1; then
+# deb-systemd-helper works only under dpkg; rpm scriptlets and the tar's install.sh use systemctl,
+# which can enable a unit without a running systemd (image builds, containers).
+if [ -n "\${DPKG_MAINTSCRIPT_PACKAGE:-}" ] && command -v deb-systemd-helper >/dev/null 2>&1; then
   deb-systemd-helper unmask ${P.service} >/dev/null || true
   deb-systemd-helper enable ${P.service} >/dev/null || true
-elif ${SYSTEMD_UP}; then
+elif command -v systemctl >/dev/null 2>&1; then
   systemctl enable ${P.service} >/dev/null 2>&1 || true
 fi
 if ${SYSTEMD_UP}; then
@@ -74,7 +76,7 @@ export function renderPostrm(): string {
 set -e
 case "$1" in
   remove|purge)
-    if command -v deb-systemd-helper >/dev/null 2>&1; then
+    if [ -n "\${DPKG_MAINTSCRIPT_PACKAGE:-}" ] && command -v deb-systemd-helper >/dev/null 2>&1; then
       deb-systemd-helper purge ${P.service} >/dev/null 2>&1 || true
     fi
     rm -f /etc/systemd/system/multi-user.target.wants/${P.service}

@@ -27,6 +27,10 @@ if (!prerequisites && process.env.CI === 'true') {
   throw new Error('packaging tests need dpkg, dpkg-deb, setpriv and root (CI runs as root on Debian): refusing to skip in CI');
 }
 if (!prerequisites) process.stderr.write('packaging.test.ts: SKIPPED (needs root, dpkg, dpkg-deb and setpriv)\n');
+/** rpmbuild and rpm come from Debian's `rpm` package (.ci/run installs it). */
+const rpmTools = has('rpmbuild') && has('rpm');
+if (prerequisites && !rpmTools && process.env.CI === 'true') throw new Error('the rpm packaging test needs rpmbuild and rpm (Debian package rpm): refusing to skip in CI');
+if (prerequisites && !rpmTools) process.stderr.write('packaging.test.ts: rpm test SKIPPED (needs rpmbuild and rpm: apt-get install rpm)\n');
 
 let tmp: string;
 let agentDir: string;
@@ -102,6 +106,8 @@ describe.skipIf(!prerequisites)('agent distribution (bundle, single executable, 
   afterAll(async () => {
     spawnSync('dpkg', ['--purge', 'rampart-agent'], { stdio: 'ignore' });
     if (existsSync('/usr/lib/rampart-agent/uninstall.sh')) spawnSync('sh', ['/usr/lib/rampart-agent/uninstall.sh', '--purge'], { stdio: 'ignore' });
+    if (rpmTools && spawnSync('rpm', ['-q', 'rampart-agent']).status === 0) spawnSync('rpm', ['-e', '--nodeps', 'rampart-agent'], { stdio: 'ignore' });
+    spawnSync('sh', ['-c', 'rm -rf /var/lib/rampart-agent /etc/rampart-agent; userdel rampart-agent; groupdel rampart-agent'], { stdio: 'ignore' });
     await collector?.dispose();
     if (tmp) await fs.rm(tmp, { recursive: true, force: true });
   });
@@ -210,7 +216,7 @@ describe.skipIf(!prerequisites)('agent distribution (bundle, single executable, 
     expect(spawnSync('getent', ['passwd', 'rampart-agent']).status).not.toBe(0);
     expect(dpkgStatus().status).not.toBe(0);
   });
-  it('installs, upgrades and removes from the tar installer (rpm sites), with the node runtime', async () => {
+  it('installs, upgrades and removes from the tar installer (any systemd Linux), with the node runtime', async () => {
     const unpack = async (version: string) => {
       const tgz = await buildPackage(version, ['--format', 'tar', '--runtime', 'node']);
       const dir = path.join(tmp, `tar-${version}`);
@@ -250,5 +256,36 @@ describe.skipIf(!prerequisites)('agent distribution (bundle, single executable, 
     expect(existsSync(STATE)).toBe(false);
     expect(existsSync('/usr/lib/rampart-agent')).toBe(false);
     expect(spawnSync('getent', ['passwd', 'rampart-agent']).status).not.toBe(0);
+  });
+  it.skipIf(!rpmTools)('installs, upgrades and erases the rpm (rpmbuild) with rpm scriptlet semantics, leaving only state', async () => {
+    const rpmFile = async (version: string) => {
+      const file = await buildPackage(version, ['--format', 'rpm']);
+      expect(path.basename(file)).toMatch(/^rampart-agent-0\.1\.0-\d\.packaging-test-agency\.x86_64\.rpm$/);
+      return file;
+    };
+    const v1 = await rpmFile('0.1.0-1');
+    const files = await run('rpm', ['-qlp', v1]);
+    expect(files.stdout).toContain('/usr/lib/systemd/system/rampart-agent.service');
+    const inst = await run('rpm', ['-i', '--nodeps', v1]);
+    expect(inst.code, inst.stderr).toBe(0);
+    expect((await run('rpm', ['-q', 'rampart-agent'])).stdout.trim()).toBe('rampart-agent-0.1.0-1.x86_64');
+    // The single executable survived rpmbuild (nothing stripped): it still carries the agent.
+    expect((await run('/usr/lib/rampart-agent/rampart-agent', ['--version'])).stdout).toMatch(/^rampart-agent \d/);
+    const first = await startInstalled(['agent', 'run', '--once', '--timeout', '120'], { RAMPART_FIXTURE_ROOT: path.join(FIXTURES, 'debian12-default') });
+    expect(first.code, first.stderr.slice(-3000)).toBe(0);
+    const identity = readFileSync(path.join(STATE, 'identity.json'), 'utf8');
+
+    const up = await run('rpm', ['-U', '--nodeps', await rpmFile('0.1.0-2')]);
+    expect(up.code, up.stderr).toBe(0);
+    expect((await run('rpm', ['-q', 'rampart-agent'])).stdout.trim()).toBe('rampart-agent-0.1.0-2.x86_64');
+    expect(readFileSync(path.join(STATE, 'identity.json'), 'utf8')).toBe(identity);
+    expect(existsSync('/usr/lib/rampart-agent/rampart-agent')).toBe(true);
+
+    const erased = await run('rpm', ['-e', '--nodeps', 'rampart-agent']);
+    expect(erased.code, erased.stderr).toBe(0);
+    for (const p of ['/usr/lib/rampart-agent', '/usr/bin/rampart-agent', '/etc/rampart-agent', '/usr/lib/systemd/system/rampart-agent.service', '/etc/systemd/system/multi-user.target.wants/rampart-agent.service']) {
+      expect(existsSync(p), p).toBe(false);
+    }
+    expect(readFileSync(path.join(STATE, 'identity.json'), 'utf8')).toBe(identity);
   });
 });

@@ -13,6 +13,7 @@ import { renderControl } from '../../../server/packaging/deb.js';
 import { renderPostinst, renderPostrm, renderPrerm } from '../../../server/packaging/maintainer-scripts.js';
 import { PackageSpecSchema, agencySlug, type PackageSpec } from '../../../server/packaging/package-spec.js';
 import { renderInstallScript, renderUninstallScript } from '../../../server/packaging/tar.js';
+import { renderSpec, rpmVersion } from '../../../server/packaging/rpm.js';
 
 let tmp: string;
 let spec: PackageSpec;
@@ -109,5 +110,26 @@ describe('agent installer payload', () => {
     const info = JSON.parse(await fs.readFile(path.join(root, 'usr/lib/rampart-agent/package-info.json'), 'utf8'));
     expect(info).toMatchObject({ version: '0.1.0-3', agency: 'Dept of Tests', runtime: 'node' });
     expect(JSON.stringify(info)).not.toContain(spec.token);
+  });
+  it('maps rpm scriptlet counts onto the same maintainer scripts: upgrades never remove, erase does', async () => {
+    expect(rpmVersion('0.1.0-2')).toEqual({ version: '0.1.0', release: '2' });
+    expect(rpmVersion('0.2.0')).toEqual({ version: '0.2.0', release: '1' });
+    const text = renderSpec(spec, [{ path: '/usr/lib/rampart-agent/rampart-agent', mode: 0o100755 }, { path: '/usr/lib/rampart-agent', mode: 0o755, dir: true }], 'now');
+    expect(text).toContain('%attr(0755,root,root) /usr/lib/rampart-agent/rampart-agent');
+    expect(text).toContain('%dir /usr/lib/rampart-agent');
+    expect(text).toContain('%global __strip /bin/true');
+    const section = (name: string) => text.split(`%${name}\n`)[1]!.split(/\n%(post|preun|postun)\n/)[0]!;
+    for (const [name, count, expectRan] of [['post', '1', true], ['post', '2', true], ['preun', '1', false], ['preun', '0', true], ['postun', '1', false], ['postun', '0', true]] as const) {
+      // Run each scriptlet's argument mapping only (the part before the maintainer script body).
+      const lines = section(name).split('\n');
+      const head = lines.slice(0, lines.findIndex((l) => l.startsWith('#'))).join('\n');
+      const r = spawnSync('sh', ['-c', `${head}\necho "ran:$1:$2"`, 'sh', count], { encoding: 'utf8' });
+      expect(r.stdout.trim().startsWith('ran:'), `${name} ${count}`).toBe(expectRan);
+      if (name === 'post') expect(r.stdout.trim()).toBe(count === '1' ? 'ran:configure:' : 'ran:configure:upgrade');
+      if (expectRan && name !== 'post') expect(r.stdout.trim()).toBe('ran:remove:');
+      const file = path.join(tmp, `${name}-${count}.sh`);
+      await fs.writeFile(file, section(name));
+      expect(spawnSync('sh', ['-n', file]).status, name).toBe(0);
+    }
   });
 });
