@@ -1,0 +1,369 @@
+#!/usr/bin/env node
+/**
+ * @module bench/fleet: fleet scale-out on this machine. For each store (SQLite, PostgreSQL), each
+ * number of collector replicas (1, 2 — SQLite is one collector per data directory, so 2 replicas
+ * run on PostgreSQL only) and each fleet size, starts the real collectors (`rampart server start`,
+ * one process each), one load generator process (bench/fleet/load.mjs) simulating N agents spread
+ * over the replicas, and a probe (bench/fleet/probe.mjs) that times agent send → dashboard update
+ * across replicas. Records sustained results/s, p50/p99 ack latency, collector RSS and CPU, beside
+ * the raw limit of this machine (bench/ingest/raw-server.mjs) measured in the same run.
+ *
+ * Usage: npm run bench:fleet [-- --agents 1000,5000,10000 --stores sqlite,postgres --replicas 1,2
+ *          --seconds 15 --pg-url postgres://postgres@127.0.0.1:5432/test --write]
+ *   --write   replace the "Fleet scale-out (bench/fleet)" section of docs/PERFORMANCE.md.
+ * Loopback only; every phase is bounded in time; each PostgreSQL run uses its own schema, dropped after.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { Probe } from './probe.mjs';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const HERE = path.join(REPO, 'bench/fleet');
+const DOC = path.join(REPO, 'docs/PERFORMANCE.md');
+const SECTION = '## Fleet scale-out (bench/fleet)';
+const NOFILE = 20000;
+
+const { values: opts } = parseArgs({
+  options: {
+    agents: { type: 'string', default: '1000,5000,10000' },
+    stores: { type: 'string', default: 'sqlite,postgres' },
+    replicas: { type: 'string', default: '1,2' },
+    seconds: { type: 'string', default: '15' },
+    warmup: { type: 'string', default: '3' },
+    results: { type: 'string', default: '100' },
+    'raw-agents': { type: 'string', default: '1000' },
+    'max-inflight': { type: 'string', default: '400' },
+    'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
+    cli: { type: 'string', default: path.join(REPO, 'dist/rampart.js') },
+    write: { type: 'boolean', default: false },
+  },
+});
+const CLI = path.resolve(opts.cli);
+if (!existsSync(CLI)) {
+  process.stderr.write(`bench/fleet: ${CLI} is missing; run \`npm run build\` (npm run bench:fleet does)\n`);
+  process.exit(2);
+}
+
+function spawnWithFiles(args, options = {}) {
+  const usePrlimit = existsSync('/usr/bin/prlimit');
+  const cmd = usePrlimit ? '/usr/bin/prlimit' : process.execPath;
+  const argv = usePrlimit ? [`--nofile=${NOFILE}:${NOFILE}`, process.execPath, ...args] : args;
+  return spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+}
+
+function waitLine(child, pred, timeoutMs, what) {
+  return new Promise((resolve, reject) => {
+    const rl = readline.createInterface({ input: child.stdout });
+    const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
+    rl.on('line', (line) => {
+      const m = pred(line);
+      if (m) {
+        clearTimeout(t);
+        rl.close();
+        resolve(m);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${what}: process exited with ${code}`)));
+  });
+}
+
+/** RSS and CPU of a process from /proc, sampled every 250 ms. */
+class ProcSampler {
+  constructor(pid) {
+    this.pid = pid;
+    this.samples = [];
+    this.timer = setInterval(() => this.sample(), 250);
+    this.sample();
+  }
+  sample() {
+    try {
+      const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cpuS = (Number(fields[11]) + Number(fields[12])) / 100;
+      const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'))?.[1] ?? 0);
+      this.samples.push({ t: performance.now(), cpuS, rssMB: rssKb / 1024 });
+    } catch {
+      /* gone */
+    }
+  }
+  window(t0, t1) {
+    const s = this.samples.filter((x) => x.t >= t0 && x.t <= t1);
+    if (s.length < 2) return { cpuPercent: null, rssPeakMB: null };
+    const first = s[0];
+    const last = s[s.length - 1];
+    return { cpuPercent: Math.round((100 * (last.cpuS - first.cpuS)) / ((last.t - first.t) / 1000)), rssPeakMB: Math.round(Math.max(...s.map((x) => x.rssMB))) };
+  }
+  peak() {
+    return Math.round(Math.max(0, ...this.samples.map((x) => x.rssMB)));
+  }
+  stop() {
+    clearInterval(this.timer);
+  }
+}
+
+/** PostgreSQL server processes' CPU (all backends), from /proc: the database's share of the machine. */
+function postgresCpuSeconds() {
+  let total = 0;
+  for (const pid of spawnSync('pgrep', ['-x', 'postgres'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+    } catch {
+      /* gone */
+    }
+  }
+  return total;
+}
+
+function cli(store, args) {
+  const r = spawnSync(process.execPath, [CLI, 'server', ...args, ...store.cliArgs], { encoding: 'utf8', env: { ...process.env, ...store.env } });
+  if (r.status !== 0) throw new Error(`rampart server ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+async function withPg(fn) {
+  const c = new pg.Client({ connectionString: opts['pg-url'] });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+async function startReplica(store, dataDir) {
+  const child = spawnWithFiles([CLI, 'server', 'start', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...store.cliArgs], {
+    // All simulated agents share 127.0.0.1: lift the per-address connection limit (docs/SECURITY.md).
+    env: { RAMPART_MAX_CONNECTIONS_PER_ADDRESS: '100000', ...process.env, ...store.env, RAMPART_MAX_FRAME_BYTES: String(4 * 1024 * 1024) },
+  });
+  child.stderr.on('data', (d) => process.stderr.write(d));
+  const port = await waitLine(child, (l) => Number(/listening on http:\/\/[^:]+:(\d+)/.exec(l)?.[1]) || null, 30_000, 'collector start');
+  return { child, url: `http://127.0.0.1:${port}`, sampler: new ProcSampler(child.pid) };
+}
+
+async function stopReplica(r) {
+  r.sampler.stop();
+  r.child.kill('SIGTERM');
+  await new Promise((resolve) => {
+    const t = setTimeout(() => {
+      r.child.kill('SIGKILL');
+      resolve();
+    }, 15_000);
+    r.child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+async function runFleet(kind, replicas, agents) {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'rampart-bench-fleet-'));
+  const schema = `rampart_bench_${randomBytes(5).toString('hex')}`;
+  const store =
+    kind === 'postgres'
+      ? { cliArgs: ['--database', opts['pg-url']], env: { RAMPART_DATABASE_SCHEMA: schema } }
+      : { cliArgs: [], env: {} };
+  const started = [];
+  let probe;
+  try {
+    cli(store, ['agency', 'add', 'bench', '--data-dir', dataDir]);
+    cli(store, ['agency', 'add', 'probe', '--data-dir', dataDir]);
+    const token = cli(store, ['token', 'create', '--agency', 'bench', '--uses', String(agents), '--expires', '1d', '--data-dir', dataDir]);
+    const probeToken = cli(store, ['token', 'create', '--agency', 'probe', '--data-dir', dataDir]);
+    const viewer = cli(store, ['user', 'add', 'probe-viewer', '--role', 'agency-viewer', '--agency', 'probe', '--data-dir', dataDir]).split('\n').pop().trim();
+    for (let i = 0; i < replicas; i++) started.push(await startReplica(store, i === 0 ? dataDir : mkdtempSync(path.join(os.tmpdir(), 'rampart-bench-fleet-'))));
+    probe = new Probe({ agentUrl: started[0].url, liveUrl: started[started.length - 1].url, token: probeToken, apiToken: viewer });
+    await probe.start();
+
+    const load = spawnWithFiles([
+      path.join(HERE, 'load.mjs'),
+      '--urls', started.map((r) => r.url).join(','),
+      '--agents', String(agents),
+      '--token', token,
+      '--phases', `max:${opts.seconds},half:${opts.seconds}`,
+      '--warmup', opts.warmup,
+      '--results', opts.results,
+      '--max-inflight', opts['max-inflight'],
+    ]);
+    load.stderr.on('data', (d) => process.stderr.write(d));
+    const loadSampler = new ProcSampler(load.pid);
+    const out = { store: kind, replicas, agents, phases: [], connected: null };
+    const warmupMs = Number(opts.warmup) * 1000;
+    let phaseStart = performance.now();
+    let endProbe = null;
+    let probeTimer = null;
+    let pgCpu0 = 0;
+    const rl = readline.createInterface({ input: load.stdout });
+    rl.on('line', (line) => {
+      let ev;
+      try {
+        ev = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (ev.event === 'connected') {
+        out.connected = { ...ev, collectorRssMB: started.map((r) => r.sampler.window(0, performance.now()).rssPeakMB) };
+      } else if (ev.event === 'phase-start') {
+        phaseStart = performance.now();
+        probeTimer = setTimeout(() => {
+          endProbe = probe.window();
+          pgCpu0 = kind === 'postgres' ? postgresCpuSeconds() : 0;
+        }, warmupMs);
+      } else if (ev.event === 'phase') {
+        clearTimeout(probeTimer);
+        const t0 = phaseStart + warmupMs;
+        const t1 = performance.now();
+        const per = started.map((r) => r.sampler.window(t0, t1));
+        const pgCpuPercent = kind === 'postgres' ? Math.round((100 * (postgresCpuSeconds() - pgCpu0)) / ((t1 - t0) / 1000)) : null;
+        out.phases.push({
+          ...ev,
+          ...(endProbe ? endProbe() : {}),
+          collectorCpuPercent: per.reduce((s, p) => s + (p.cpuPercent ?? 0), 0),
+          collectorRssPeakMB: per.map((p) => p.rssPeakMB),
+          postgresCpuPercent: pgCpuPercent,
+          loadGeneratorCpuPercent: loadSampler.window(t0, t1).cpuPercent,
+          machineLoadAverage: os.loadavg()[0],
+        });
+        endProbe = null;
+      }
+    });
+    const code = await new Promise((resolve) => {
+      const t = setTimeout(() => load.kill('SIGKILL'), 30 * 60_000);
+      load.on('exit', (c) => {
+        clearTimeout(t);
+        resolve(c);
+      });
+    });
+    loadSampler.stop();
+    out.rssPeakMB = started.map((r) => r.sampler.peak());
+    if (code !== 0) throw new Error(`load generator exited with ${code}`);
+    return out;
+  } finally {
+    probe?.stop();
+    await Promise.all(started.map(stopReplica));
+    rmSync(dataDir, { recursive: true, force: true });
+    if (kind === 'postgres') await withPg((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)).catch(() => {});
+  }
+}
+
+async function runRaw(agents) {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'rampart-bench-raw-'));
+  const server = spawnWithFiles([path.join(REPO, 'bench/ingest/raw-server.mjs'), '--port', '0', '--data-dir', dataDir]);
+  server.stderr.on('data', (d) => process.stderr.write(d));
+  const sampler = new ProcSampler(server.pid);
+  try {
+    const port = await waitLine(server, (l) => (l.startsWith('{') ? JSON.parse(l).port : null), 20_000, 'raw server start');
+    const load = spawnWithFiles([path.join(HERE, 'load.mjs'), '--urls', `http://127.0.0.1:${port}`, '--agents', String(agents), '--mode', 'raw', '--phases', `max:${opts.seconds}`, '--warmup', opts.warmup, '--results', opts.results, '--max-inflight', opts['max-inflight']]);
+    load.stderr.on('data', (d) => process.stderr.write(d));
+    let phase = null;
+    readline.createInterface({ input: load.stdout }).on('line', (line) => {
+      try {
+        const ev = JSON.parse(line);
+        if (ev.event === 'phase') phase = ev;
+      } catch {
+        /* not json */
+      }
+    });
+    await new Promise((resolve) => load.on('exit', resolve));
+    return { agents, ...phase, rssPeakMB: sampler.peak() };
+  } finally {
+    sampler.stop();
+    server.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return `${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${os.type()} ${os.release()}`;
+}
+
+const fmt = (n) => (n === null || n === undefined ? '—' : typeof n === 'number' ? n.toLocaleString('en-US') : String(n));
+
+function markdown(report) {
+  const lines = [SECTION, ''];
+  lines.push(`Measured ${report.date} on ${report.machine}. Rerun: \`npm run bench:fleet -- --write\`.`);
+  lines.push(
+    `(collectors = \`rampart server start\`, one process per replica; load = \`bench/fleet/load.mjs\`, one process for the whole fleet, agents spread round-robin over the replicas, ${report.resultsPerFrame} results per frame, window 8 per agent, at most ${opts['max-inflight']} frames in flight fleet-wide; "saturated" keeps that backlog full, "half" sends at half the saturated rate; ${opts.seconds} s measured after ${opts.warmup} s warm-up. Send → dashboard: bench/fleet/probe.mjs sends a status change every 100 ms through the FIRST replica and times its arrival on a dashboard live socket of the LAST replica (across replicas when there are two). SQLite runs one collector per data directory, so 2 replicas run on PostgreSQL only. CPU is % of one core; this machine has 2 cores and is shared with other work — see the load average column.)`,
+    '',
+  );
+  lines.push(`Raw limit of this machine in the same run (bench/ingest/raw-server.mjs: ws receive + JSON.parse + batched SQLite upsert, no validation, ${report.raw.agents} agents): **${fmt(report.raw.resultsPerSec)} results/s**.`, '');
+  lines.push('| Store | Replicas | Agents | Phase | Results/s | Ack p50 | Ack p99 | Send → dashboard p50 / p99 | Collector CPU (sum) | Collector RSS peak (per replica) | PostgreSQL CPU | Load gen CPU | Machine load avg |');
+  lines.push('| --- | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: | --- | ---: | ---: | ---: |');
+  for (const r of report.runs) {
+    if (r.error) {
+      lines.push(`| ${r.store} | ${r.replicas} | ${fmt(r.agents)} | failed: ${r.error.replace(/\|/g, '/').slice(0, 120)} | | | | | | | | | |`);
+      continue;
+    }
+    for (const p of r.phases) {
+      lines.push(
+        `| ${r.store} | ${r.replicas} | ${fmt(r.agents)} | ${p.phase === 'max' ? 'saturated' : `half (${fmt(p.targetResultsPerSec)}/s)`} | ${fmt(p.resultsPerSec)} | ${p.ackP50Ms} ms | ${p.ackP99Ms} ms | ${p.dashboardP50Ms ?? '—'} / ${p.dashboardP99Ms ?? '—'} ms (${p.probeSeen ?? 0}/${p.probeSent ?? 0}) | ${p.collectorCpuPercent}% | ${(p.collectorRssPeakMB ?? []).map((x) => `${x} MB`).join(' + ')} | ${p.postgresCpuPercent === null ? '—' : `${p.postgresCpuPercent}%`} | ${p.loadGeneratorCpuPercent}% | ${p.machineLoadAverage?.toFixed(1)} |`,
+      );
+    }
+  }
+  lines.push('');
+  const ok = report.runs.filter((r) => !r.error);
+  const one10k = ok.find((r) => r.replicas === 1 && r.agents >= 10000);
+  const pgBest = Math.max(0, ...ok.filter((r) => r.store === 'postgres').map((r) => r.phases.find((p) => p.phase === 'max')?.resultsPerSec ?? 0));
+  const dash = ok.flatMap((r) => r.phases.filter((p) => p.phase === 'rate').map((p) => ({ r, p })));
+  lines.push('Goals (issue 6):', '');
+  if (one10k) lines.push(`- 10,000 concurrent agents on one replica with RSS ≤ 400 MB: ${one10k.store} peak ${Math.max(...one10k.rssPeakMB)} MB (connected, before load: ${one10k.connected?.collectorRssMB?.join(' + ')} MB) — ${Math.max(...one10k.rssPeakMB) <= 400 ? 'met' : 'NOT met'}.`);
+  lines.push(`- PostgreSQL ingest ≥ 30,000 results/s: best ${fmt(pgBest)} results/s — ${pgBest >= 30000 ? 'met' : 'NOT met'} on this shared 2-core machine (raw limit here: ${fmt(report.raw.resultsPerSec)}).`);
+  for (const { r, p } of dash) {
+    lines.push(`- Send → dashboard p99 ≤ 500 ms, ${r.store}, ${r.replicas} replica(s)${r.replicas > 1 ? ' (across replicas)' : ''}, ${fmt(r.agents)} agents at half load: ${p.dashboardP99Ms ?? '—'} ms — ${p.dashboardP99Ms !== null && p.dashboardP99Ms !== undefined && p.dashboardP99Ms <= 500 ? 'met' : 'NOT met'}.`);
+  }
+  lines.push('');
+  for (const r of ok) lines.push(`${r.store}, ${r.replicas} replica(s), ${fmt(r.agents)} agents: enrolling took ${r.connected?.enrollSeconds} s, connecting ${r.connected?.connectSeconds} s.`);
+  lines.push('', 'Raw JSON of the last run: `bench/fleet/results/latest.json`.', '');
+  return lines.join('\n');
+}
+
+function writeSection(md) {
+  const doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Performance\n';
+  const start = doc.indexOf(SECTION);
+  let next;
+  if (start < 0) next = doc.trimEnd() + '\n\n' + md;
+  else {
+    const after = doc.indexOf('\n## ', start + SECTION.length);
+    next = doc.slice(0, start) + md + (after < 0 ? '' : doc.slice(after + 1));
+  }
+  writeFileSync(DOC, next.endsWith('\n') ? next : next + '\n');
+}
+
+async function main() {
+  const report = { date: new Date().toISOString(), machine: machine(), resultsPerFrame: Number(opts.results), runs: [] };
+  process.stderr.write(`bench/fleet: raw limit with ${opts['raw-agents']} agents\n`);
+  report.raw = await runRaw(Number(opts['raw-agents']));
+  for (const kind of opts.stores.split(',')) {
+    for (const replicas of opts.replicas.split(',').map(Number)) {
+      if (kind === 'sqlite' && replicas > 1) continue;
+      for (const agents of opts.agents.split(',').map(Number)) {
+        process.stderr.write(`bench/fleet: ${kind}, ${replicas} replica(s), ${agents} agents\n`);
+        try {
+          report.runs.push(await runFleet(kind, replicas, agents));
+        } catch (err) {
+          process.stderr.write(`bench/fleet: run failed: ${err.stack ?? err}\n`);
+          report.runs.push({ store: kind, replicas, agents, error: String(err.message ?? err) });
+        }
+        mkdirSync(path.join(HERE, 'results'), { recursive: true });
+        writeFileSync(path.join(HERE, 'results/latest.json'), JSON.stringify(report, null, 2) + '\n');
+      }
+    }
+  }
+  const md = markdown(report);
+  process.stdout.write(md + '\n');
+  if (opts.write) writeSection(md);
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench/fleet: ${err.stack ?? err}\n`);
+  process.exit(3);
+});
