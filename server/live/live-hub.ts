@@ -23,6 +23,8 @@ export const FLUSH_MS = 50;
 export const BURST_LIMIT = 50;
 export const MAX_BUFFERED_BYTES = 1024 * 1024;
 export const MAX_LIVE_SOCKETS = 1000;
+/** Events queued for one socket before the queue is collapsed early (per agency). */
+export const MAX_PENDING = 5000;
 const RECHECK_MS = 10_000;
 const PING_MS = 30_000;
 /** Close codes: 4401 the user's token was revoked; 4408 too slow to keep up. */
@@ -129,6 +131,8 @@ export class LiveHub {
     for (const s of this.sockets) {
       if (!s.scope.canSee(e.agencyId)) continue;
       s.pending.push(e);
+      // Bounded between flushes too: a huge burst is folded into per-agency summaries at once.
+      if (s.pending.length >= MAX_PENDING) s.pending = this.collapse(s.pending);
       any = true;
     }
     if (any) this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
