@@ -69,7 +69,7 @@ export const ServerConfigSchema = z.strictObject({
   /** Upgrade attempts per agent id per minute (a flapping or cloned agent cannot hammer the store). */
   maxUpgradesPerAgentPerMinute: int(1, 10_000).default(30),
   /** Bytes queued for one agent socket above which it counts as a slow consumer. */
-  sendBufferLimitBytes: int(1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
+  sendBufferLimitBytes: int(1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
   /** A slow consumer over the limit this long is terminated. */
   slowConsumerMs: int(100, 600_000).default(15_000),
   /** Built dashboard assets (index.html, app.js, styles.css); default: dist/dashboard next to the built CLI. */

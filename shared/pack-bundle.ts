@@ -12,8 +12,13 @@ import { PackIdSchema } from './rule-pack.js';
 
 export const PACK_BUNDLE_FORMAT = 'rampart-pack-bundle/1' as const;
 
-/** Largest pack text a bundle may carry (the shipped baseline is ~250 KiB). */
+/** Largest pack text a bundle may carry (the shipped baseline is ~180 KiB). */
 export const MAX_PACK_BYTES = 2 * 1024 * 1024;
+/**
+ * Largest `pack` frame an agent reads (its WebSocket maxPayload is at least this): room for the
+ * largest pack after JSON escaping. The collector refuses to publish a bundle whose frame is larger.
+ */
+export const MAX_PACK_FRAME_BYTES = 8 * 1024 * 1024;
 
 export const PackVersionSchema = z.string().regex(/^\d{1,6}\.\d{1,6}\.\d{1,6}$/, 'a semantic version x.y.z');
 /** First 16 hex digits of the sha256 of the public key (SPKI DER). */

@@ -33,6 +33,7 @@ import { Backoff } from './backoff.js';
 import { refusalFromBody, requestJson } from './http-client.js';
 import { signChallenge, type Identity, type KeyPair } from './identity.js';
 import type { AgentTls } from './tls-client.js';
+import { MAX_PACK_FRAME_BYTES } from '../../shared/pack-bundle.js';
 
 export enum ConnectionState {
   /** Created, not started. */
@@ -203,7 +204,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
           [HEADERS.signature]: signature,
         },
         handshakeTimeout: this.options.connectTimeoutMs,
-        maxPayload: PROTOCOL_DEFAULTS.maxFrameBytes,
+        // Collector frames are small, except signed rule packs (shared/pack-bundle.ts).
+        maxPayload: Math.max(PROTOCOL_DEFAULTS.maxFrameBytes, MAX_PACK_FRAME_BYTES),
         perMessageDeflate: false,
         ...(this.options.tls ?? {}),
       });

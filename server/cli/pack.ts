@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { AppError } from '../../shared/errors.js';
 import { EXIT, parse } from '../../agent/cli/args.js';
-import { checkBundleSignature, parseBundle, sha256Hex } from '../../shared/pack-bundle.js';
+import { MAX_PACK_FRAME_BYTES, checkBundleSignature, parseBundle, sha256Hex } from '../../shared/pack-bundle.js';
 import { cliActor } from '../store/admin-audit.js';
 import { DATA_DIR_HELP, DATA_DIR_OPTION, HELP_OPTION, configFor, table, withStore, type ServerCommandIO } from './cli-io.js';
 
@@ -41,6 +41,8 @@ export async function packCommand(argv: string[], io: ServerCommandIO): Promise<
       throw new AppError('ERR_FILE_NOT_FOUND', `cannot read bundle ${file}`);
     });
     const bundle = parseBundle(text);
+    const frameBytes = Buffer.byteLength(JSON.stringify({ v: 1, type: 'pack', bundle }));
+    if (frameBytes > MAX_PACK_FRAME_BYTES) throw new AppError('ERR_PACK_BUNDLE_INVALID', `the pack frame would be ${frameBytes} bytes; agents read at most ${MAX_PACK_FRAME_BYTES}`);
     if (values.pubkey) {
       const { loadTrustedKeys } = await import('../../agent/rules/signing-keys.js');
       checkBundleSignature(bundle, await loadTrustedKeys(values.pubkey));
