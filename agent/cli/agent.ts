@@ -197,7 +197,9 @@ async function installServiceCommand(argv: string[], io: AgentCommandIO): Promis
   const extraArgs = values.server?.flatMap((s) => ['--server', s]) ?? [];
   let unit: string;
   try {
-    unit = renderUnit({ nodePath: process.execPath, entryPath, stateDir: config.stateDir, user: values.user, extraArgs });
+    // A single executable (rampart-agent SEA) sees itself as argv[1] too: it is the whole command.
+    const sea = entryPath === process.execPath;
+    unit = renderUnit({ nodePath: process.execPath, ...(sea ? {} : { entryPath }), stateDir: config.stateDir, user: values.user, extraArgs });
   } catch (err) {
     throw new AppError('ERR_USAGE', (err as Error).message);
   }

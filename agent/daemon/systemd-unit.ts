@@ -13,8 +13,8 @@ import { AGENT_EXIT } from './exit-codes.js';
 export interface UnitOptions {
   /** Absolute path of the node binary. */
   nodePath: string;
-  /** Absolute path of the rampart entry (dist/rampart.js). */
-  entryPath: string;
+  /** Absolute path of the rampart entry (dist/rampart.js); omitted for a single executable (nodePath is the agent). */
+  entryPath?: string;
   stateDir: string;
   /** Run as this user (default root: reading the host needs it). */
   user?: string;
@@ -30,12 +30,12 @@ function quote(arg: string): string {
 
 export function renderUnit(o: UnitOptions): string {
   const user = o.user ?? 'root';
-  const exec = [o.nodePath, o.entryPath, 'agent', 'run', '--state-dir', o.stateDir, ...(o.extraArgs ?? [])].map(quote).join(' ');
+  const exec = [o.nodePath, ...(o.entryPath === undefined ? [] : [o.entryPath]), 'agent', 'run', '--state-dir', o.stateDir, ...(o.extraArgs ?? [])].map(quote).join(' ');
   const lines = [
     '# Written by `rampart agent install-service`. Edit with `systemctl edit rampart-agent`.',
     '[Unit]',
     'Description=Rampart compliance agent (streams rule results to the collector)',
-    'Documentation=file://' + o.entryPath.replace(/dist\/rampart\.js$/, 'docs/agent.md'),
+    'Documentation=file://' + (o.entryPath ?? o.nodePath).replace(/dist\/rampart\.js$/, 'docs/agent.md'),
     'Wants=network-online.target',
     'After=network-online.target',
     '',

@@ -140,6 +140,11 @@ describe.skipIf(!prerequisites)('agent distribution (bundle, single executable, 
     const mjs = await scanSummary(process.execPath, [path.join(agentDir, 'rampart-agent.mjs')], { PATH: SYS_PATH });
     expect(sea).toEqual(mjs);
     expect((sea as { total: number }).total).toBeGreaterThan(100);
+    // install-service from the single executable: the executable itself is the whole command.
+    const unitPath = path.join(tmp, 'sea.service');
+    const unit = await run(path.join(agentDir, 'rampart-agent'), ['agent', 'install-service', '--unit-path', unitPath, '--state-dir', path.join(tmp, 'sea-state')], env);
+    expect(unit.code, unit.stderr).toBe(0);
+    expect(readFileSync(unitPath, 'utf8')).toContain(`ExecStart=${path.join(agentDir, 'rampart-agent')} agent run --state-dir ${path.join(tmp, 'sea-state')}\n`);
   });
 
   it('installs with dpkg, enrolls on first start as the service account, and its results arrive', async () => {
