@@ -77,6 +77,8 @@ set -a
 if [ -r ${AGENT_PATHS.envFile} ]; then . ${AGENT_PATHS.envFile}; fi
 if [ -r ${AGENT_PATHS.localEnvFile} ]; then . ${AGENT_PATHS.localEnvFile}; fi
 set +a
+# The agent's runtime flags are its own: a host-wide NODE_OPTIONS must not change it.
+unset NODE_OPTIONS
 BIN=${AGENT_PATHS.binary}
 STATE="\${RAMPART_STATE_DIR:-${AGENT_PATHS.stateDir}}"
 if [ "$#" -eq 0 ]; then set -- agent run; fi
