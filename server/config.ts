@@ -64,8 +64,8 @@ export const ServerConfigSchema = z.strictObject({
   helloTimeoutMs: int(100, 600_000).default(10_000),
   /** Upgrade authentication (and the HTTP request headers) must complete within this long. */
   authTimeoutMs: int(100, 600_000).default(10_000),
-  /** Agent sockets (open or upgrading) per source address. */
-  maxConnectionsPerAddress: int(1, 1_000_000).default(512),
+  /** Agent sockets (open or upgrading) per source address (high by default: whole sites sit behind one NAT address). */
+  maxConnectionsPerAddress: int(1, 1_000_000).default(10_000),
   /** Upgrade attempts per agent id per minute (a flapping or cloned agent cannot hammer the store). */
   maxUpgradesPerAgentPerMinute: int(1, 10_000).default(30),
   /** Bytes queued for one agent socket above which it counts as a slow consumer. */
