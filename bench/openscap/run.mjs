@@ -19,6 +19,7 @@
  * Usage: node bench/openscap/run.mjs [--runs N] [--verdicts FILE | --no-verdicts] [--arf]
  *                                    [--container-aware] [--json] [--quiet]
  *   --json   print one JSON document (timings + counts) on stdout; progress goes to stderr.
+ *   RAMPART_OSCAP_KEEP=1 keeps the oscap results XML in the temp dir (for debugging).
  * Needs: openscap-scanner, ssg-debderived, time (Debian packages).
  */
 import { spawnSync } from 'node:child_process';
