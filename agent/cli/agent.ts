@@ -242,6 +242,8 @@ async function statusCommand(argv: string[], io: AgentCommandIO): Promise<number
     dropped: drops.dropped,
     ackedSeq: acked.ackedSeq,
     ackedRules: Object.keys(acked.rules).length,
+    /** Signed packs received from the collector (verified again when the agent starts). */
+    installedPacks: await new (await import('../rules/pack-bundle.js')).InstalledPacks(path.join(paths.root, 'packs')).headers(),
   };
   io.stdout.write(JSON.stringify(status, null, 2) + '\n');
   return EXIT.ok;

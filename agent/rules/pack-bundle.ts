@@ -104,6 +104,21 @@ export class InstalledPacks {
     return { packId: bundle.packId, version: bundle.version, sha256: bundle.sha256, keyId: bundle.keyId ?? null, file: this.packFile(bundle.packId) };
   }
 
+  /** What is installed, unverified (for `rampart agent status`): id, version, digest, key, signing time. */
+  async headers(): Promise<Array<Pick<PackBundle, 'packId' | 'version' | 'sha256' | 'signedAt'> & { keyId: string | null }>> {
+    const names = await fs.readdir(this.dir).catch(() => [] as string[]);
+    const out = [];
+    for (const name of names.filter((n) => n.endsWith('.bundle.json')).sort()) {
+      try {
+        const b = parseBundle(await fs.readFile(path.join(this.dir, name), 'utf8'));
+        out.push({ packId: b.packId, version: b.version, sha256: b.sha256, signedAt: b.signedAt, keyId: b.keyId ?? null });
+      } catch {
+        // unreadable entries are reported by load() when the agent starts
+      }
+    }
+    return out;
+  }
+
   /** Keep the new version: drop the `.prev` copies. */
   async commit(packId: string): Promise<void> {
     for (const f of [this.packFile(packId), this.bundleFile(packId)]) await fs.rm(`${f}.prev`, { force: true });

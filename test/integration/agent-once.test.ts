@@ -81,6 +81,7 @@ describe('rampart agent run --once', { timeout: 180_000 }, () => {
       dropped: 0,
       ackedSeq: finalSeq.next - 1,
       ackedRules: STREAM_RULES,
+      installedPacks: [],
     });
   });
 });

@@ -133,5 +133,7 @@ describe('signed rule packs over the agent WebSocket', { timeout: 180_000 }, () 
     expect(logged(once.logs, 'Signed rule packs from the collector loaded')).toMatchObject({ installed: ['test-dist@1.1.0'] });
     // The collector resends the newest published bundle after welcome (1.4.0, unsigned): refused again.
     expect(logged(once.logs, 'Rule pack from the collector refused', { code: 'ERR_PACK_UNSIGNED' })).toBeTruthy();
+    const status = await runRampart(['agent', 'status'], a);
+    expect(JSON.parse(status.stdout).installedPacks).toEqual([expect.objectContaining({ packId: 'test-dist', version: '1.1.0', sha256: v2.sha256 })]);
   });
 });
