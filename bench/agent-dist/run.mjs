@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * @module bench/agent-dist: what the two self-contained agent forms cost, with real processes.
- *   1. size: dist/agent/rampart-agent.mjs (+ rules/), the single executable, and the deb/tar
+ *   1. size: dist/agent/rampart-agent.mjs (+ rules/), the single executable, and the deb/tar/rpm
  *      installers `rampart server package` makes from them;
  *   2. cold start: a new process per run (page cache warm): `--version`, and a full `scan` of the
  *      captured debian12-default host with the shipped packs (--no-cache), median of N runs;
@@ -83,6 +83,7 @@ for (const [key, extra] of [
   ['debSeaBytes', ['--format', 'deb']],
   ['debNodeBytes', ['--format', 'deb', '--runtime', 'node']],
   ['tarSeaBytes', ['--format', 'tar']],
+  ...(spawnSync('sh', ['-c', 'command -v rpmbuild']).status === 0 ? [['rpmSeaBytes', ['--format', 'rpm']]] : []),
 ]) {
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [CLI, 'server', 'package', '--agency', 'bench', '--data-dir', data, '--agent-dir', AGENT, '--out', path.join(tmp, 'pkg'), '--server-url', 'http://127.0.0.1:8420', ...extra], { encoding: 'utf8' });
