@@ -165,22 +165,30 @@ export class InstalledPacks {
 }
 
 /**
- * The pack files a scan runs: the base files (local --pack files, or the shipped packs), except
- * those whose pack id an installed pack replaces, then the installed packs.
+ * The pack files a scan runs: the base files (local --pack files, or the shipped packs) and the
+ * installed packs; where both have a pack id, the higher version wins (an installed pack replaces
+ * the shipped one of the same or a lower version; an agent upgrade that ships a newer version
+ * is never rolled back by an older installed bundle).
  */
 export async function packFilesWith(baseFiles: readonly string[], installed: readonly InstalledPackFile[]): Promise<string[]> {
   if (installed.length === 0) return [...baseFiles];
-  const replaced = new Set(installed.map((p) => p.packId));
+  const byId = new Map(installed.map((p) => [p.packId, p]));
+  const dropped = new Set<string>();
   const { parse } = await import('yaml');
   const kept: string[] = [];
   for (const file of baseFiles) {
-    let id: unknown;
+    let header: { id?: unknown; version?: unknown } | undefined;
     try {
-      id = (parse(await fs.readFile(file, 'utf8')) as { pack?: { id?: unknown } } | null)?.pack?.id;
+      header = (parse(await fs.readFile(file, 'utf8')) as { pack?: { id?: unknown; version?: unknown } } | null)?.pack;
     } catch {
-      id = undefined; // the loader reports the problem with its line
+      header = undefined; // the loader reports the problem with its line
     }
-    if (typeof id !== 'string' || !replaced.has(id)) kept.push(file);
+    const other = typeof header?.id === 'string' ? byId.get(header.id) : undefined;
+    if (!other) kept.push(file);
+    else if (typeof header?.version === 'string' && /^\d+\.\d+\.\d+$/.test(header.version) && compareVersions(header.version, other.version) > 0) {
+      kept.push(file);
+      dropped.add(other.packId);
+    }
   }
-  return [...kept, ...installed.map((p) => p.file)];
+  return [...kept, ...installed.filter((p) => !dropped.has(p.packId)).map((p) => p.file)];
 }

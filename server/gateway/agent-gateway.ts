@@ -110,6 +110,10 @@ export class AgentGateway {
     };
     if (early) return refused(early);
     if (!this.guard.admitAddress(address)) return refused(new AppError('ERR_AUTH_LIMIT', `more than ${this.config.maxConnectionsPerAddress} agent connections from this address`));
+    if (socket.destroyed) {
+      this.guard.releaseAddress(address);
+      return;
+    }
     socket.once('close', () => this.guard.releaseAddress(address));
     if (typeof agentHeader === 'string' && !this.guard.admitAgentAttempt(agentHeader)) {
       return refused(new AppError('ERR_AUTH_LIMIT', `more than ${this.config.maxUpgradesPerAgentPerMinute} connection attempts per minute for this agent; back off`));

@@ -183,6 +183,13 @@ describe('installed packs', () => {
     expect(await packFilesWith([MINIMAL, STREAM], installed)).toEqual([STREAM, '/state/packs/test-minimal.yaml']);
     expect(await packFilesWith([MINIMAL], [])).toEqual([MINIMAL]);
   });
+
+  it('keeps a shipped pack that is newer than the installed bundle of the same id (no rollback by an agent upgrade)', async () => {
+    const newer = path.join(tmp, 'minimal-2.yaml');
+    await fs.writeFile(newer, packText.replace('version: 1.0.0', 'version: 2.0.0'));
+    const installed = [{ packId: 'test-minimal', version: '1.5.0', sha256: 'a'.repeat(64), keyId: null, file: '/state/packs/test-minimal.yaml' }];
+    expect(await packFilesWith([newer, STREAM], installed)).toEqual([newer, STREAM]);
+  });
 });
 
 describe('rampart rules keygen|sign|verify', () => {
