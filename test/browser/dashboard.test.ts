@@ -80,6 +80,7 @@ describe.skipIf(missing !== null)('dashboard in chromium', { timeout: 180_000 },
     await page.getByRole('alert').getByText('That token was not accepted').waitFor();
     await signIn(page, tokens.soc!);
     await page.getByRole('heading', { name: 'Federal overview' }).waitFor();
+    await expect.poll(() => page.getByRole('region', { name: /Federal totals/ }).innerText()).toContain('Federal score');
     // The component sits under its parent, with the agent's host rolled up into DHS.
     await expect.poll(() => page.locator('tr[data-agency="CISA"] th').innerText()).toContain('DHS › CISA');
     await expect.poll(() => page.locator('tr[data-agency="DHS"] td[data-col="hosts"]').innerText()).toMatch(/^[01] \/ 1$/);

@@ -230,6 +230,9 @@ describe('access control on every route and the live feed', { timeout: 120_000 }
     const soc = (await call('GET', '/api/v1/overview', tok.soc)).json.agencies;
     expect(soc.find((a: { name: string }) => a.name === 'DHS').hosts.total).toBe(2);
     expect(soc.find((a: { name: string }) => a.name === 'CISA').parentName).toBe('DHS');
+    // Federal totals (every host once) only for roles that see every agency: a viewer's would count others.
+    expect((await call('GET', '/api/v1/overview', tok.soc)).json.federal).toMatchObject({ hosts: { total: 4 }, findings: { open: 5 } }); // 6 failures, one waived
+    for (const role of VIEWERS) expect((await call('GET', '/api/v1/overview', tok[role])).json.federal, role).toBeNull();
     const cisa = (await call('GET', '/api/v1/overview', tok.cisa)).json.agencies;
     expect(cisa).toEqual([expect.objectContaining({ name: 'CISA', parentName: null })]);
     expect((await call('GET', '/api/v1/agencies', tok.cisa)).json.items[0].parent).toBeNull();

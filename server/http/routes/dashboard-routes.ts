@@ -65,17 +65,23 @@ export function treeOrder(nodes: AgencyNode[]): AgencyNode[] {
  * its score is 100 × Σwon / Σpossible — every host counts once, so a large component weighs more
  * than a small one. Trend days sum the daily snapshots the same way; today is computed live.
  */
-export async function buildOverview(store: Store, config: ServerConfig, tree: AgencyNode[], visible: ReadonlySet<number>, now = new Date()): Promise<OverviewAgency[]> {
+export type Rollup = Omit<OverviewAgency, 'name' | 'parentName'>;
+
+export async function buildOverview(
+  store: Store,
+  config: ServerConfig,
+  tree: AgencyNode[],
+  visible: ReadonlySet<number>,
+  now = new Date(),
+): Promise<{ agencies: OverviewAgency[]; federal: Rollup | null }> {
   const nowIso = now.toISOString();
-  const only = visible.size === tree.length ? undefined : [...visible];
-  const figures = new Map<number, AgencyFigures>((await store.agencyFigures(nowIso, onlineSince(config, now.getTime()), only)).map((f) => [f.agencyId, f]));
+  const all = visible.size === tree.length;
+  const figures = new Map<number, AgencyFigures>((await store.agencyFigures(nowIso, onlineSince(config, now.getTime()), all ? undefined : [...visible])).map((f) => [f.agencyId, f]));
   const today = nowIso.slice(0, 10);
   const days = Array.from({ length: TREND_DAYS }, (_, i) => new Date(now.getTime() - (TREND_DAYS - 1 - i) * DAY_MS).toISOString().slice(0, 10));
   const daily = new Map<string, { won: number; possible: number }>();
   for (const d of await store.dailyPosture(days[0]!)) daily.set(`${d.agencyId}:${d.day}`, d);
-  const out: OverviewAgency[] = [];
-  for (const node of treeOrder(tree.filter((n) => visible.has(n.id)))) {
-    const ids = [...subtree(tree, node.id)];
+  const rollup = (ids: number[]): Rollup => {
     const sum = { won: 0, possible: 0, hosts: 0, online: 0, open: 0, overdue: 0 };
     for (const id of ids) {
       const f = figures.get(id);
@@ -102,16 +108,15 @@ export async function buildOverview(store: Store, config: ServerConfig, tree: Ag
       }
       return { day, score: seen ? scoreOf(won, possible) : null };
     });
-    out.push({
-      name: node.name,
-      parentName: node.parentId !== null && visible.has(node.parentId) ? node.parentName : null,
-      score,
-      hosts: { total: sum.hosts, online: sum.online },
-      findings: { open: sum.open, overdue: sum.overdue },
-      trend,
-    });
-  }
-  return out;
+    return { score, hosts: { total: sum.hosts, online: sum.online }, findings: { open: sum.open, overdue: sum.overdue }, trend };
+  };
+  const agencies = treeOrder(tree.filter((n) => visible.has(n.id))).map((node) => ({
+    name: node.name,
+    parentName: node.parentId !== null && visible.has(node.parentId) ? node.parentName : null,
+    ...rollup([...subtree(tree, node.id)]),
+  }));
+  // The federal view: every agency once (only for callers who see every agency).
+  return { agencies, federal: all ? rollup(tree.map((n) => n.id)) : null };
 }
 
 /** Each direct component of an agency with its rolled-up score and host count (the agency view). */
@@ -154,7 +159,9 @@ export function dashboardRoutes(app: FastifyInstance, store: Store, config: Serv
 
     api.get('/api/v1/overview', async (req) => {
       const { scope, tree } = await scopeOf(store, requireUser(req));
-      return { asOf: new Date().toISOString(), agencies: await buildOverview(store, config, tree, scope.agencyIds) };
+      // Viewers get no federal totals: they would count other agencies.
+      const { agencies, federal } = await buildOverview(store, config, tree, scope.agencyIds);
+      return { asOf: new Date().toISOString(), federal: scope.all ? federal : null, agencies };
     });
 
     api.get('/api/v1/rules/:ruleId/hosts', async (req) => {

@@ -8,7 +8,7 @@ import { enc, html, mount } from '../dom.js';
 import type { Route } from '../router.js';
 
 export async function renderOverview(main: HTMLElement, route: Route): Promise<void> {
-  const { agencies } = await api<{ agencies: OverviewAgency[] }>('/api/v1/overview');
+  const { agencies, federal } = await api<{ agencies: OverviewAgency[]; federal: Omit<OverviewAgency, 'name' | 'parentName'> | null }>('/api/v1/overview');
   const q = (route.params.get('q') ?? '').toLowerCase();
   const shown = agencies.filter((a) => !q || a.name.toLowerCase().includes(q) || (a.parentName ?? '').toLowerCase().includes(q));
   const rows = shown.map(
@@ -24,6 +24,17 @@ export async function renderOverview(main: HTMLElement, route: Route): Promise<v
   mount(
     main,
     html`<h1>Federal overview</h1>
+    ${
+      federal
+        ? html`<section class="kpis" aria-label="Federal totals (every agency and component, each host once)">
+      <div class="kpi"><span>Federal score</span><b>${federal.score ?? '—'}</b></div>
+      <div class="kpi"><span>Hosts online / total</span><b>${federal.hosts.online} / ${federal.hosts.total}</b></div>
+      <div class="kpi"><span>Overdue findings</span><b>${federal.findings.overdue}</b></div>
+      <div class="kpi"><span>Open findings</span><b>${federal.findings.open}</b></div>
+      <div class="kpi kpi-trend"><span>Trend (30 days)</span>${trendLine(federal.trend, 'Federal score trend')}</div>
+    </section>`
+        : ''
+    }
     <form class="filters" role="search" id="overview-filter">
       <label>Search agencies<input name="q" value="${route.params.get('q') ?? ''}" placeholder="agency or component"></label>
       <button type="submit">Filter</button>
