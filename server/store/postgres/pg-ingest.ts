@@ -21,6 +21,8 @@ const DAY_MS = 86_400_000;
 const RS = '\u001e';
 /** SQLSTATEs worth a retry by the agent: serialization failure, deadlock, lock timeout, statement timeout, too many connections. */
 const BUSY_CODES = new Set(['40001', '40P01', '55P03', '57014', '53300']);
+/** Attempts per batch when PostgreSQL picks it as a deadlock victim. */
+const RETRIES = 3;
 
 type Counts = [number, number, number, number];
 
@@ -50,6 +52,8 @@ function ruleSig(r: ResultItem): string {
 }
 
 export class PgIngest {
+  /** Batches retried after a deadlock or serialization failure. */
+  retries = 0;
   /** ruleId → key and the metadata signature last written by this process. */
   private readonly rules = new Map<string, { key: number; sig: string }>();
 
@@ -59,7 +63,17 @@ export class PgIngest {
   async ingest(frames: IngestFrame[]): Promise<IngestOutcome[]> {
     if (frames.length === 0) return [];
     try {
-      return await inTransaction(this.pool, (c) => this.apply(c, frames));
+      // A deadlock or serialization failure rolls everything back: retry the whole batch a few times.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await inTransaction(this.pool, (c) => this.apply(c, frames));
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (attempt >= RETRIES || (code !== '40P01' && code !== '40001')) throw err;
+          this.rules.clear();
+          this.retries++;
+        }
+      }
     } catch (err) {
       // Keys cached during a rolled-back transaction may not exist.
       this.rules.clear();

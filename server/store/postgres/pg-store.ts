@@ -243,7 +243,10 @@ export class PostgresStore implements Store {
     );
   }
 
-  /** One statement for every agent seen since the last flush (ids sorted so replicas never deadlock). */
+  /**
+   * One statement for every agent seen since the last flush. Rows are locked in key order (the
+   * order ingest locks them in), so this never deadlocks with an ingest batch on any replica.
+   */
   async touchAgents(seen: Array<{ id: string; lastSeenAt: string; outboxDepth?: number; dropped?: number }>): Promise<void> {
     if (seen.length === 0) return;
     const byId = new Map<string, (typeof seen)[number]>();
@@ -251,11 +254,12 @@ export class PostgresStore implements Store {
       const prev = byId.get(s.id);
       byId.set(s.id, prev && prev.lastSeenAt > s.lastSeenAt ? { ...s, lastSeenAt: prev.lastSeenAt } : s);
     }
-    const list = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const list = [...byId.values()];
     await this.pool.query(
-      `UPDATE agents g SET last_seen_at = GREATEST(COALESCE(g.last_seen_at, ''), s.seen), outbox_depth = COALESCE(s.depth, g.outbox_depth), dropped = COALESCE(s.dropped, g.dropped)
-         FROM unnest($1::text[], $2::text[], $3::int[], $4::int[]) AS s(id, seen, depth, dropped)
-        WHERE g.id = s.id`,
+      `WITH s AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[]) AS s(id, seen, depth, dropped)),
+            l AS (SELECT g.key, s.seen, s.depth, s.dropped FROM agents g JOIN s ON s.id = g.id ORDER BY g.key FOR NO KEY UPDATE OF g)
+       UPDATE agents g SET last_seen_at = GREATEST(COALESCE(g.last_seen_at, ''), l.seen), outbox_depth = COALESCE(l.depth, g.outbox_depth), dropped = COALESCE(l.dropped, g.dropped)
+         FROM l WHERE g.key = l.key`,
       [list.map((s) => s.id), list.map((s) => s.lastSeenAt), list.map((s) => s.outboxDepth ?? null), list.map((s) => s.dropped ?? null)],
     );
   }
