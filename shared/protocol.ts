@@ -6,7 +6,6 @@
  */
 import { z } from 'zod';
 import { HostFactsSchema, PackRefSchema, RuleResultSchema } from './result.js';
-import { PackBundleSchema } from './pack-bundle.js';
 
 /** The protocol version this build speaks. Every frame carries it as `v`. */
 export const PROTOCOL_VERSION = 1 as const;
@@ -262,7 +261,12 @@ export type ErrorFrame = z.infer<typeof ErrorFrameSchema>;
 export const PackFrameSchema = z.strictObject({
   v: VersionField,
   type: z.literal('pack'),
-  bundle: PackBundleSchema,
+  /**
+   * A `rampart-pack-bundle/1` object (shared/pack-bundle.ts PackBundleSchema). Only an object here:
+   * the agent checks the bundle itself, so a bundle it cannot read is refused with a coded error
+   * instead of dropping the whole connection (and a future bundle format cannot loop old agents).
+   */
+  bundle: z.record(z.string(), z.unknown()),
 });
 export type PackFrame = z.infer<typeof PackFrameSchema>;
 
