@@ -52,6 +52,9 @@ export const AgentConfigSchema = z.strictObject({
   /** Client certificate and key (PEM) for collectors that require mutual TLS. */
   clientCert: z.string().min(1).optional(),
   clientKey: z.string().min(1).optional(),
+  /** HTTPS_PROXY / NO_PROXY (standard variables): an http:// CONNECT proxy for https collectors (proxy-tunnel.ts). */
+  httpsProxy: z.string().min(1).optional(),
+  noProxy: z.string().optional(),
 });
 export type AgentConfig = Readonly<z.infer<typeof AgentConfigSchema>>;
 
@@ -96,6 +99,8 @@ export function loadAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv): Agen
     caFile: file(flags.ca ?? get('CA_FILE')),
     clientCert: file(flags.clientCert ?? get('CLIENT_CERT')),
     clientKey: file(flags.clientKey ?? get('CLIENT_KEY')),
+    httpsProxy: env.HTTPS_PROXY || env.https_proxy || undefined,
+    noProxy: env.NO_PROXY || env.no_proxy || undefined,
     serverUrls: flags.server && flags.server.length > 0 ? flags.server : (list(get('SERVER'), /[,\s]+/) ?? []),
     schedule: flags.schedule ?? get('SCHEDULE') ?? '0 * * * *',
     jitterSeconds: flags.jitterSeconds ?? get('JITTER_SECONDS') ?? 600,

@@ -208,6 +208,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         maxPayload: Math.max(PROTOCOL_DEFAULTS.maxFrameBytes, MAX_PACK_FRAME_BYTES),
         perMessageDeflate: false,
         ...(this.options.tls ?? {}),
+        // The HTTPS_PROXY tunnel is an https agent: plain ws:// collectors are dialled directly.
+        ...(url.startsWith('wss:') ? {} : { agent: undefined }),
       });
       this.ws = ws;
       let opened = false;

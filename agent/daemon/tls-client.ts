@@ -8,11 +8,14 @@
 import { promises as fs } from 'node:fs';
 import https from 'node:https';
 import { AppError } from '../../shared/errors.js';
+import { parseProxy, proxyAgent } from './proxy-tunnel.js';
 
 export interface AgentTls {
   ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
+  /** HTTPS_PROXY tunnel (proxy-tunnel.ts); only used for https/wss URLs. */
+  agent?: https.Agent;
 }
 
 async function read(file: string, what: string): Promise<Buffer> {
@@ -24,9 +27,18 @@ async function read(file: string, what: string): Promise<Buffer> {
 }
 
 /** Read the configured files; undefined when none is configured. */
-export async function loadAgentTls(config: { caFile?: string | undefined; clientCert?: string | undefined; clientKey?: string | undefined }): Promise<AgentTls | undefined> {
-  if (!config.caFile && !config.clientCert && !config.clientKey) return undefined;
+export async function loadAgentTls(config: {
+  caFile?: string | undefined;
+  clientCert?: string | undefined;
+  clientKey?: string | undefined;
+  httpsProxy?: string | undefined;
+  noProxy?: string | undefined;
+  connectTimeoutMs?: number;
+}): Promise<AgentTls | undefined> {
+  if (!config.caFile && !config.clientCert && !config.clientKey && !config.httpsProxy) return undefined;
   const tls: AgentTls = {};
+  const agent = proxyAgent(parseProxy(config.httpsProxy, config.noProxy), config.connectTimeoutMs ?? 15_000);
+  if (agent) tls.agent = agent;
   if (config.caFile) tls.ca = await read(config.caFile, 'CA file');
   if (config.clientCert && config.clientKey) {
     const st = await fs.stat(config.clientKey).catch(() => undefined);

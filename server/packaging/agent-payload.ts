@@ -50,8 +50,8 @@ const q = (v: string) => `'${v}'`;
 export function renderEnvFile(spec: PackageSpec, builtAt: string): string {
   const lines = [
     `# Written by \`rampart server package\` for agency ${q(spec.agency)} (package ${spec.packageVersion}, ${builtAt}).`,
-    '# Replaced on upgrade, removed with the package. Local settings (HTTPS_PROXY is NOT honoured,',
-    `# see docs/install.md; RAMPART_SCHEDULE, RAMPART_LOG_LEVEL ...) go in ${AGENT_PATHS.localEnvFile}.`,
+    '# Replaced on upgrade, removed with the package. Local settings (HTTPS_PROXY, NO_PROXY,',
+    `# RAMPART_SCHEDULE, RAMPART_LOG_LEVEL ...; docs/install.md) go in ${AGENT_PATHS.localEnvFile}.`,
     '# Read by the launcher as POSIX shell assignments; values must stay in single quotes.',
     `RAMPART_SERVER=${q(spec.serverUrl)}`,
     `RAMPART_STATE_DIR=${q(AGENT_PATHS.stateDir)}`,
