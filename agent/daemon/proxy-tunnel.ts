@@ -79,7 +79,7 @@ export class ConnectTunnelAgent extends https.Agent {
       if (settled) return socket.destroy();
       settled = true;
       const secure = tls.connect({ ...tlsOptions, socket });
-      // Closing the TLS stream must close the tunnel too (the proxy holds a connection per tunnel).
+      // Closing the TLS stream closes the tunnel too (the proxy holds a connection per tunnel).
       secure.once('close', () => socket.destroy());
       done(null, secure);
     });

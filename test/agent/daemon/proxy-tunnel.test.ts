@@ -71,6 +71,9 @@ describe.skipIf(!hasOpenssl())('an agent behind an HTTP CONNECT proxy', { timeou
       open.add(upstream);
       upstream.once('close', () => open.delete(upstream));
       upstream.on('error', () => client.destroy());
+      // Like a real proxy: when either end of the tunnel closes, the tunnel is gone.
+      client.once('close', () => upstream.destroy());
+      upstream.once('close', () => client.destroy());
       client.on('error', () => upstream.destroy());
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
@@ -109,6 +112,9 @@ describe.skipIf(!hasOpenssl())('an agent behind an HTTP CONNECT proxy', { timeou
     const agent = await collector.store.getAgent(identity.agentId);
     expect(agent!.maxSeq).toBeGreaterThan(0);
     expect(agent!.counts.pass + agent!.counts.fail + agent!.counts.error + agent!.counts.notApplicable).toBe(2);
+    // The agent closed every tunnel it opened (no socket left behind per request or connection).
+    for (let i = 0; i < 40 && open.size > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(open.size).toBe(0);
   });
 
   it('dials NO_PROXY hosts directly', async () => {
