@@ -12,6 +12,7 @@ import { VERSION } from '../../shared/version.js';
 import { EXIT, parse } from '../../agent/cli/args.js';
 import { DEFAULT_PORT } from '../config.js';
 import { ENROLL_TOKEN_PREFIX, generateToken, hashToken } from '../tokens.js';
+import { auditAdmin, cliActor } from '../store/admin-audit.js';
 import { DATA_DIR_HELP, DATA_DIR_OPTION, HELP_OPTION, configFor, parseDuration, positiveInt, withStore, type ServerCommandIO } from './cli-io.js';
 
 export const PACKAGE_HELP = `Usage: rampart server package --agency NAME --format deb|rpm|tar [options]
@@ -114,9 +115,18 @@ export async function packageCommand(argv: string[], io: ServerCommandIO): Promi
   // Check the agent build before spending a token on a package that cannot be built.
   (await import('../packaging/agent-payload.js')).agentBuildFiles(spec);
   const now = new Date();
-  const created = await withStore(config, (s) =>
-    s.createEnrollToken({ agencyName: spec.agency, tokenHash: hashToken(spec.token), expiresAt: new Date(now.getTime() + ttl).toISOString(), uses, now: now.toISOString() }),
-  );
+  const created = await withStore(config, async (s) => {
+    const made = await s.createEnrollToken({ agencyName: spec.agency, tokenHash: hashToken(spec.token), expiresAt: new Date(now.getTime() + ttl).toISOString(), uses, now: now.toISOString() });
+    // Audited like `server token create` (never the token or its hash), naming the package it went into.
+    await auditAdmin(s, {
+      actor: cliActor(),
+      action: 'token.create',
+      objectType: 'enroll-token',
+      objectId: made.agency.name,
+      after: { agency: made.agency.name, uses: made.uses, expiresAt: made.expiresAt, package: { format, version: spec.packageVersion, runtime: spec.runtime, serverUrl: spec.serverUrl } },
+    });
+    return made;
+  });
   const outDir = path.resolve(values.out ?? '.');
   const result =
     format === 'deb'
