@@ -13,14 +13,16 @@ Network-hardening compliance for federal hosts: scan, stream, prove.
 
 Host commands:
   scan                 Scan this host (or --root DIR) and report every verdict with evidence.
-  rules lint|probes    Validate rule packs; list probe types.
+  rules lint|probes|keygen|sign|verify
+                       Validate rule packs; list probe types; sign and verify pack bundles.
   kev update|status    Load a CISA KEV catalog file (air-gapped refresh); show the one in use.
-  agent enroll|run|install-service
+  agent enroll|run|status|install-service
                        Enroll with a collector and stream results to it.
 
 Collector commands:
-  server start|agency|token|user|agent
-                       Run the collector and administer agencies, tokens, users and agents.
+  server start|agency|token|user|agent|waiver|pack|package
+                       Run the collector; administer agencies, tokens, users, agents, waivers,
+                       published packs and agent installers.
   report --agency A [--format oscal|csv|html|json]
                        Evidence for an agency from the collector's data (docs/evidence.md).
   demo                 Start a collector with a demo agency and a local agent (what \`npm start\` runs).
