@@ -42,11 +42,13 @@ const { values: opts } = parseArgs({
     'max-inflight': { type: 'string', default: '400' },
     'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
     cli: { type: 'string', default: path.join(REPO, 'dist/rampart.js') },
+    /** Re-render the markdown of a saved run (bench/fleet/results/latest.json) without running anything. */
+    'from-json': { type: 'string' },
     write: { type: 'boolean', default: false },
   },
 });
 const CLI = path.resolve(opts.cli);
-if (!existsSync(CLI)) {
+if (!opts['from-json'] && !existsSync(CLI)) {
   process.stderr.write(`bench/fleet: ${CLI} is missing; run \`npm run build\` (npm run bench:fleet does)\n`);
   process.exit(2);
 }
@@ -311,18 +313,30 @@ function markdown(report) {
   }
   lines.push('');
   const ok = report.runs.filter((r) => !r.error);
-  const one10k = ok.find((r) => r.replicas === 1 && r.agents >= 10000);
+  const one10k = ok.filter((r) => r.replicas === 1 && r.agents >= 10000);
   const pgBest = Math.max(0, ...ok.filter((r) => r.store === 'postgres').map((r) => r.phases.find((p) => p.phase === 'max')?.resultsPerSec ?? 0));
   const dash = ok.flatMap((r) => r.phases.filter((p) => p.phase === 'rate').map((p) => ({ r, p })));
   lines.push('Goals (issue 6):', '');
-  if (one10k) lines.push(`- 10,000 concurrent agents on one replica with RSS ≤ 400 MB: ${one10k.store} peak ${Math.max(...one10k.rssPeakMB)} MB (connected, before load: ${one10k.connected?.collectorRssMB?.join(' + ')} MB) — ${Math.max(...one10k.rssPeakMB) <= 400 ? 'met' : 'NOT met'}.`);
+  for (const r of one10k) lines.push(`- 10,000 concurrent agents on one replica with RSS ≤ 400 MB, ${r.store}: peak ${Math.max(...r.rssPeakMB)} MB under saturated ingest (connected, before load: ${r.connected?.collectorRssMB?.join(' + ')} MB) — ${Math.max(...r.rssPeakMB) <= 400 ? 'met' : 'NOT met'}.`);
   lines.push(`- PostgreSQL ingest ≥ 30,000 results/s: best ${fmt(pgBest)} results/s — ${pgBest >= 30000 ? 'met' : 'NOT met'} on this shared 2-core machine (raw limit here: ${fmt(report.raw.resultsPerSec)}).`);
   for (const { r, p } of dash) {
     lines.push(`- Send → dashboard p99 ≤ 500 ms, ${r.store}, ${r.replicas} replica(s)${r.replicas > 1 ? ' (across replicas)' : ''}, ${fmt(r.agents)} agents at half load: ${p.dashboardP99Ms ?? '—'} ms — ${p.dashboardP99Ms !== null && p.dashboardP99Ms !== undefined && p.dashboardP99Ms <= 500 ? 'met' : 'NOT met'}.`);
   }
   lines.push('');
   for (const r of ok) lines.push(`${r.store}, ${r.replicas} replica(s), ${fmt(r.agents)} agents: enrolling took ${r.connected?.enrollSeconds} s, connecting ${r.connected?.connectSeconds} s.`);
-  lines.push('', 'Raw JSON of the last run: `bench/fleet/results/latest.json`.', '');
+  lines.push(
+    '',
+    'How to read this:',
+    '',
+    '- "Saturated" ack latency is queueing: the generator keeps a fleet-wide backlog of in-flight frames, so an ack waits for the frames ahead of it. Latency goals apply to the "half" rows (a fixed rate at half the saturated throughput).',
+    '- Send → dashboard is measured end to end by a separate probe agent and a dashboard socket (see above); on two replicas it includes the LISTEN/NOTIFY hop (events gathered for 10 ms, then one NOTIFY) and the dashboard\'s 50 ms flush. It queues behind the same ingest backlog as every other frame, so it is only meaningful in the "half" rows.',
+    '- Everything runs on one 2-core machine shared with other work (load average column): collectors, PostgreSQL, the load generator and the probe compete for the same two cores, A collector is one Node.js thread (at most one core), so a second replica puts the second core to work — which is why two replicas raise the saturated rate even on this one machine — until collectors, PostgreSQL and the load generator together use both cores (5,000–10,000 agents). On separate machines each replica brings its own cores and the database carries the write load of all of them.',
+    '- Collector RSS on PostgreSQL is higher than on SQLite under saturated ingest: up to 4 batches (`RAMPART_INGEST_CONCURRENCY`) of parsed frames are held while their commits are in flight, plus the queue of parsed frames behind them (`RAMPART_MAX_PENDING_RESULTS`); a lower concurrency or pending limit trades throughput for memory.',
+    '- PostgreSQL commits each batch in one transaction of 4–5 round trips (agents locked and seqs recorded in one statement; results, history and findings in one statement per round via data-modifying CTEs; counters and agent figures in one last statement) and overlaps up to 4 commits per replica (`RAMPART_INGEST_CONCURRENCY`). On a loaded 2-core machine each round trip waits for a CPU, which is why the PostgreSQL rows trail SQLite\'s in-process writes.',
+    '',
+    'Raw JSON of the last run: `bench/fleet/results/latest.json`.',
+    '',
+  );
   return lines.join('\n');
 }
 
@@ -339,6 +353,12 @@ function writeSection(md) {
 }
 
 async function main() {
+  if (opts['from-json']) {
+    const md = markdown(JSON.parse(readFileSync(opts['from-json'], 'utf8')));
+    process.stdout.write(md + '\n');
+    if (opts.write) writeSection(md);
+    return;
+  }
   const report = { date: new Date().toISOString(), machine: machine(), resultsPerFrame: Number(opts.results), runs: [] };
   process.stderr.write(`bench/fleet: raw limit with ${opts['raw-agents']} agents\n`);
   report.raw = await runRaw(Number(opts['raw-agents']));
