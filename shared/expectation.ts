@@ -79,7 +79,8 @@ export const ExpectSchema = z
   .refine((e) => Object.keys(e).length > 0, 'expect needs at least one field');
 export type Expect = z.infer<typeof ExpectSchema>;
 
-function isRegExp(source: string): boolean {
+/** True when `source` compiles as an ECMAScript regular expression (rules never carry code, only patterns). */
+export function isRegExp(source: string): boolean {
   try {
     new RegExp(source);
     return true;

@@ -4,17 +4,9 @@
  * files, banners, chrony server lines and the like.
  */
 import { z } from 'zod';
+import { isRegExp } from '../../shared/expectation.js';
 import { defineProbe, observed } from './probe.js';
 import { isComment, readConfigFiles } from '../sources/config-files.js';
-
-function isRegExp(source: string): boolean {
-  try {
-    new RegExp(source);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const MAX_MATCHES = 200;
 

@@ -3,19 +3,11 @@
  * kernel's short name (comm) or the basename of argv[0], optionally filtered by its arguments.
  */
 import { z } from 'zod';
+import { isRegExp } from '../../shared/expectation.js';
 import { defineProbe, observed, runtimeMissing } from './probe.js';
 import { readProcesses, type ProcessInfo } from '../sources/processes.js';
 
 const ProcName = z.string().regex(/^[^/\s]{1,64}$/, 'a program name without slashes, e.g. sshd');
-
-function isRegExp(source: string): boolean {
-  try {
-    new RegExp(source);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** comm is cut to 15 characters by the kernel, so a longer name matches a comm that is its prefix. */
 export function nameMatches(p: ProcessInfo, names: readonly string[]): boolean {
