@@ -46,7 +46,7 @@ export function query(params: Record<string, string | number | undefined | null>
 }
 
 // Shapes of the collector's JSON (docs/api.md).
-export interface Me { name: string; role: 'admin' | 'soc' | 'agency-viewer'; agency: string | null }
+export interface Me { name: string; role: 'admin' | 'soc' | 'agency-viewer'; agency: string | null; latestAgentVersion?: string }
 export interface Paged<T> { items: T[]; total: number; limit: number; offset: number; nextOffset: number | null }
 export interface Counts { pass: number; fail: number; error: number; notApplicable: number }
 export interface OverviewAgency {

@@ -2,7 +2,8 @@
  * @module Agency view: compliance per directive, failing rules with host counts, hosts with
  * online/offline and last scan, findings by due date (overdue first), components.
  */
-import { api, query, type Finding, type HostSummary, type Paged, type Posture } from '../api.js';
+import { api, query, type Finding, type HostSummary, type Me, type Paged, type Posture } from '../api.js';
+import { agentVersionCell } from '../agent-version.js';
 import { enc, html, mount, onlineBadge, severity, when } from '../dom.js';
 import { setParams, type Route } from '../router.js';
 import { pager, wirePagers } from './pager.js';
@@ -15,13 +16,14 @@ export async function renderAgency(main: HTMLElement, route: Route): Promise<voi
   const name = route.id!;
   const p = route.params;
   const base = `/api/v1/agencies/${enc(name)}`;
-  const [posture, hosts, findings, waivers] = await Promise.all([
+  const [posture, hosts, findings, waivers, me] = await Promise.all([
     api<Posture>(`${base}/posture`),
     api<Paged<HostSummary>>(`${base}/hosts${query({ limit: PAGE, offset: p.get('hostsOffset'), q: p.get('host'), status: p.get('online') })}`),
     api<Paged<Finding>>(
       `${base}/findings${query({ limit: PAGE, offset: p.get('findingsOffset'), state: p.get('state') ?? 'open', severity: p.get('severity'), directive: p.get('directive'), q: p.get('host') })}`,
     ),
     api<{ items: WaiverView[] }>(`${base}/waivers`).catch(() => ({ items: [] as WaiverView[] })),
+    api<Me>('/api/v1/me').catch(() => undefined),
   ]);
   const directives = posture.directives.map(
     (d) => html`<tr><th scope="row">${d.directive}</th><td>${d.percent === null ? html`<span class="muted">no applicable checks</span>` : `${d.percent}%`}</td><td>${d.pass}</td><td>${d.fail}</td><td>${d.error}</td></tr>`,
@@ -31,7 +33,7 @@ export async function renderAgency(main: HTMLElement, route: Route): Promise<voi
   );
   const hostRows = hosts.items.map(
     (h) => html`<tr><th scope="row"><a href="#/host/${enc(h.agentId)}">${h.hostname}</a></th><td>${onlineBadge(Boolean(h.online))}</td><td>${when(h.lastScanAt)}</td>
-      <td>${h.counts.fail} fail · ${h.counts.pass} pass · ${h.counts.error} error</td><td>${h.agentVersion ?? ''}</td>
+      <td>${h.counts.fail} fail · ${h.counts.pass} pass · ${h.counts.error} error</td><td>${agentVersionCell(h.agentVersion, me?.latestAgentVersion)}</td>
       <td>${h.delivery.complete ? '✓ complete' : html`<span class="badge fail">${h.delivery.missing} missing</span>`}</td></tr>`,
   );
   const findingRows = findings.items.map(
