@@ -3,7 +3,7 @@
  * @module bench/fleet: fleet scale-out on this machine. For each store (SQLite, PostgreSQL), each
  * number of collector replicas (1, 2 — SQLite is one collector per data directory, so 2 replicas
  * run on PostgreSQL only) and each fleet size, starts the real collectors (`rampart server start`,
- * one process each), one load generator process (bench/fleet/load.mjs) simulating N agents spread
+ * one process each), one load generator process (bench/ingest/load.mjs) simulating N agents spread
  * over the replicas, and a probe (bench/fleet/probe.mjs) that times agent send → dashboard update
  * across replicas. Records sustained results/s, p50/p99 ack latency, collector RSS and CPU, beside
  * the raw limit of this machine (bench/ingest/raw-server.mjs) measured in the same run.
@@ -186,7 +186,7 @@ async function runFleet(kind, replicas, agents) {
     await probe.start();
 
     const load = spawnWithFiles([
-      path.join(HERE, 'load.mjs'),
+      path.join(HERE, '../ingest/load.mjs'),
       '--urls', started.map((r) => r.url).join(','),
       '--agents', String(agents),
       '--token', token,
@@ -263,7 +263,7 @@ async function runRaw(agents) {
   const sampler = new ProcSampler(server.pid);
   try {
     const port = await waitLine(server, (l) => (l.startsWith('{') ? JSON.parse(l).port : null), 20_000, 'raw server start');
-    const load = spawnWithFiles([path.join(HERE, 'load.mjs'), '--urls', `http://127.0.0.1:${port}`, '--agents', String(agents), '--mode', 'raw', '--phases', `max:${opts.seconds}`, '--warmup', opts.warmup, '--results', opts.results, '--max-inflight', opts['max-inflight']]);
+    const load = spawnWithFiles([path.join(HERE, '../ingest/load.mjs'), '--urls', `http://127.0.0.1:${port}`, '--agents', String(agents), '--mode', 'raw', '--phases', `max:${opts.seconds}`, '--warmup', opts.warmup, '--results', opts.results, '--max-inflight', opts['max-inflight']]);
     load.stderr.on('data', (d) => process.stderr.write(d));
     let phase = null;
     readline.createInterface({ input: load.stdout }).on('line', (line) => {
@@ -294,7 +294,7 @@ function markdown(report) {
   const lines = [SECTION, ''];
   lines.push(`Measured ${report.date} on ${report.machine}. Rerun: \`npm run bench:fleet -- --write\`.`);
   lines.push(
-    `(collectors = \`rampart server start\`, one process per replica; load = \`bench/fleet/load.mjs\`, one process for the whole fleet, agents spread round-robin over the replicas, ${report.resultsPerFrame} results per frame, window 8 per agent, at most ${opts['max-inflight']} frames in flight fleet-wide; "saturated" keeps that backlog full, "half" sends at half the saturated rate; ${opts.seconds} s measured after ${opts.warmup} s warm-up. Send → dashboard: bench/fleet/probe.mjs sends a status change every 100 ms through the FIRST replica and times its arrival on a dashboard live socket of the LAST replica (across replicas when there are two). SQLite runs one collector per data directory, so 2 replicas run on PostgreSQL only. CPU is % of one core; this machine has 2 cores and is shared with other work — see the load average column.)`,
+    `(collectors = \`rampart server start\`, one process per replica; load = \`bench/ingest/load.mjs\`, one process for the whole fleet, agents spread round-robin over the replicas, ${report.resultsPerFrame} results per frame, window 8 per agent, at most ${opts['max-inflight']} frames in flight fleet-wide; "saturated" keeps that backlog full, "half" sends at half the saturated rate; ${opts.seconds} s measured after ${opts.warmup} s warm-up. Send → dashboard: bench/fleet/probe.mjs sends a status change every 100 ms through the FIRST replica and times its arrival on a dashboard live socket of the LAST replica (across replicas when there are two). SQLite runs one collector per data directory, so 2 replicas run on PostgreSQL only. CPU is % of one core; this machine has 2 cores and is shared with other work — see the load average column.)`,
     '',
   );
   lines.push(`Raw limit of this machine in the same run (bench/ingest/raw-server.mjs: ws receive + JSON.parse + batched SQLite upsert, no validation, ${report.raw.agents} agents): **${fmt(report.raw.resultsPerSec)} results/s**.`, '');

@@ -1,15 +1,14 @@
 #!/usr/bin/env node
 /**
- * @module bench/ingest load generator: one process simulating N agents over real WebSockets.
- * Mode `rampart` speaks the documented protocol (enroll with a token, challenge, Ed25519-signed
- * upgrade, hello/welcome, results frames inside the announced window, acks). Mode `raw` streams
- * the same frames to bench/ingest/raw-server.mjs (no auth, no validation) for the raw limit.
+ * @module Load generator for bench/ingest and bench/fleet: one process simulating N agents over
+ * real WebSockets, spread round-robin over one or more collectors (--urls A,B: agent i enrolls
+ * and connects to collector i mod R), with one fleet-wide in-flight cap and one clock. Mode
+ * `rampart` speaks the documented protocol (enroll, challenge, Ed25519-signed upgrade,
+ * hello/welcome, results frames inside the announced window, acks); mode `raw` streams the same
+ * frames to bench/ingest/raw-server.mjs (no auth, no validation) for the raw limit.
  *
- * Phases: connect all agents, then `max` (keep every window full) or `rate` (a fixed global
- * results/s). Prints one JSON line with throughput, ack latency percentiles and close codes.
- *
- * Usage: node bench/ingest/load.mjs --url http://127.0.0.1:PORT --agents 1000 --mode rampart
- *          --token T --phase max --seconds 20 --warmup 3 [--rate 60000] [--results 100]
+ * Usage: node bench/ingest/load.mjs --urls http://127.0.0.1:P1,http://127.0.0.1:P2 --agents 10000
+ *          --token T --phases max:15,half:15 --warmup 3 [--results 100] [--max-inflight 400]
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -17,7 +16,7 @@ import WebSocket from 'ws';
 
 const { values: o } = parseArgs({
   options: {
-    url: { type: 'string' },
+    urls: { type: 'string' },
     agents: { type: 'string', default: '1000' },
     mode: { type: 'string', default: 'rampart' },
     token: { type: 'string', default: '' },
@@ -33,8 +32,7 @@ const { values: o } = parseArgs({
 const N = Number(o.agents);
 const R = Number(o.results);
 const WARMUP_MS = Number(o.warmup) * 1000;
-const base = o.url;
-const wsBase = base.replace(/^http/, 'ws');
+const URLS = o.urls.split(',').filter(Boolean);
 const SEVERITIES = ['critical', 'high', 'medium', 'low'];
 
 /** A realistic result (~600 bytes of JSON) for rule i; `flip` changes the status of every 10th rule. */
@@ -92,6 +90,8 @@ async function json(url, init) {
 class SimAgent {
   constructor(index) {
     this.index = index;
+    this.base = URLS[index % URLS.length];
+    this.wsBase = this.base.replace(/^http/, 'ws');
     this.seq = 0;
     this.inflight = new Map(); // seq -> sent time
     this.window = Number(o.window);
@@ -103,7 +103,7 @@ class SimAgent {
   async enroll() {
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
     this.privateKey = privateKey;
-    const body = await json(`${base}/api/v1/enroll`, {
+    const body = await json(`${this.base}/api/v1/enroll`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ token: o.token, publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'), hostname: `bench-${this.index}`, agentVersion: 'bench' }),
@@ -114,11 +114,11 @@ class SimAgent {
   async connect(stats) {
     let ws;
     if (o.mode === 'raw') {
-      ws = new WebSocket(`${wsBase}/raw?agent=${this.index}`, { perMessageDeflate: false });
+      ws = new WebSocket(`${this.wsBase}/raw?agent=${this.index}`, { perMessageDeflate: false });
     } else {
-      const { nonce } = await json(`${base}/api/v1/agent/challenge?agentId=${this.agentId}`);
+      const { nonce } = await json(`${this.base}/api/v1/agent/challenge?agentId=${this.agentId}`);
       const signature = sign(null, Buffer.from(`rampart-agent-auth/v1\n${this.agentId}\n${nonce}`), this.privateKey).toString('base64');
-      ws = new WebSocket(`${wsBase}/api/v1/agent/ws`, {
+      ws = new WebSocket(`${this.wsBase}/api/v1/agent/ws`, {
         perMessageDeflate: false,
         headers: { 'x-rampart-protocol': '1', 'x-rampart-agent': this.agentId, 'x-rampart-nonce': nonce, 'x-rampart-signature': signature },
       });
@@ -277,7 +277,7 @@ async function main() {
   const tEnroll = performance.now();
   await pool(agents, Number(o.concurrency), (a) => a.connect(stats));
   const tConnect = performance.now();
-  process.stderr.write(`load: ${N} agents connected (${o.mode}) in ${((tConnect - tEnroll) / 1000).toFixed(1)} s\n`);
+  process.stderr.write(`load: ${N} agents on ${URLS.length} collector(s) connected (${o.mode}) in ${((tConnect - tEnroll) / 1000).toFixed(1)} s\n`);
   // Tell the orchestrator we are connected and steady, then run the phases.
   process.stdout.write(JSON.stringify({ event: 'connected', agents: N, enrollSeconds: round((tEnroll - t0) / 1000), connectSeconds: round((tConnect - tEnroll) / 1000), frameBytes: FRAME_BYTES, resultsPerFrame: R }) + '\n');
   let lastMax = 0;

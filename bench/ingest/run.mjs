@@ -154,7 +154,7 @@ class HealthProbe {
 async function drive({ port, pid, mode, agents, token, phases }) {
   const sampler = new ProcSampler(pid);
   const health = new HealthProbe(port);
-  const load = spawnWithFiles([path.join(HERE, 'load.mjs'), '--url', `http://127.0.0.1:${port}`, '--agents', String(agents), '--mode', mode, '--token', token ?? '', '--phases', phases, '--warmup', opts.warmup, '--results', opts.results, '--max-inflight', opts['max-inflight']]);
+  const load = spawnWithFiles([path.join(HERE, 'load.mjs'), '--urls', `http://127.0.0.1:${port}`, '--agents', String(agents), '--mode', mode, '--token', token ?? '', '--phases', phases, '--warmup', opts.warmup, '--results', opts.results, '--max-inflight', opts['max-inflight']]);
   load.stderr.on('data', (d) => process.stderr.write(d));
   const loadSampler = new ProcSampler(load.pid);
   const out = { connected: null, phases: [], loadAverageAtStart: os.loadavg()[0] };
