@@ -4,27 +4,12 @@
  * listener whose owner lives in another pid namespace, 69 pending security updates); the hardened
  * hosts filter by default and admit SSH only from the management network.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FixtureHost, offlineRootHost } from '../../agent/host/fs-host.js';
 import type { Host } from '../../agent/host/host.js';
-import { runScan } from '../../agent/engine/runner.js';
-import { compilePack } from '../../agent/rules/compile-pack.js';
-import { loadDirectives } from '../../agent/rules/directives.js';
 import type { CompiledPack } from '../../agent/rules/compiled.js';
-import type { CheckStatus, RuleResult } from '../../shared/result.js';
-import { REPO_ROOT, fixtureRoot } from '../helpers/fixtures.js';
-import { BASELINE_PACK, onlyRules } from '../helpers/baseline.js';
-
-/** The shipped baseline; this table covers its section of it (test/rules/baseline-coverage.test.ts checks every rule has a row somewhere). */
-const PACK_FILE = BASELINE_PACK;
-
-const NOW = new Date('2026-11-26T12:00:00Z');
-const HOSTS = ['debian12-default', 'debian12-hardened', 'ubuntu2204-default', 'ubuntu2204-hardened', 'rhel9-default', 'rhel9-hardened'] as const;
-type Code = 'P' | 'F' | 'N' | 'E';
-const STATUS: Record<Code, CheckStatus> = { P: 'pass', F: 'fail', N: 'not-applicable', E: 'error' };
+import { fixtureRoot } from '../helpers/fixtures.js';
+import { BASELINE_PACK, HOSTS, compileSection, diskImages, scanResults, scanVerdicts, verdictTableTests } from '../helpers/baseline.js';
 
 /**
  * Expected status per host, in HOSTS order:
@@ -63,39 +48,17 @@ const EXPECTED: Record<string, string> = {
   'linux.dns.encrypted-transport': 'N N F P N N',
 };
 
-let directives: Awaited<ReturnType<typeof loadDirectives>>;
 let pack: CompiledPack;
-
-function compile(parameterValues: Record<string, unknown> = {}): CompiledPack {
-  const result = compilePack(readFileSync(path.join(REPO_ROOT, PACK_FILE), 'utf8'), PACK_FILE, { directives, parameterValues });
-  expect(result.issues).toEqual([]);
-  return onlyRules(result.pack!, Object.keys(EXPECTED));
-}
+const compile = (parameterValues: Record<string, unknown> = {}) => compileSection(Object.keys(EXPECTED), parameterValues);
+const scan = (host: Host, p: CompiledPack = pack, hostTags: string[] = []) => scanResults(host, p, hostTags);
+const verdicts = (host: Host, p: CompiledPack = pack, hostTags: string[] = []) => scanVerdicts(host, p, hostTags);
 
 beforeAll(async () => {
-  directives = await loadDirectives(path.join(REPO_ROOT, 'rules/directives.yaml'));
-  pack = compile();
+  pack = await compile();
 });
 
-async function scan(host: Host, p: CompiledPack = pack, hostTags: string[] = []): Promise<Record<string, RuleResult>> {
-  const report = await runScan({ host, packs: [p], hostTags, now: NOW });
-  return Object.fromEntries(report.results.map((r) => [r.ruleId, r]));
-}
-
-async function verdicts(host: Host, p: CompiledPack = pack, hostTags: string[] = []): Promise<Record<string, CheckStatus>> {
-  return Object.fromEntries(Object.entries(await scan(host, p, hostTags)).map(([id, r]) => [id, r.status]));
-}
-
-describe(`verdicts of ${PACK_FILE} on the captured hosts`, () => {
-  it('has an expected row for every rule of the pack, and a rule for every row', () => {
-    expect(pack.rules.map((r) => r.rule.id).sort()).toEqual(Object.keys(EXPECTED).sort());
-  });
-
-  it.each(HOSTS.map((h, i) => [h, i] as const))('%s gets the expected verdict on every rule', async (host, column) => {
-    const got = await verdicts(new FixtureHost(fixtureRoot(host)));
-    const want = Object.fromEntries(Object.entries(EXPECTED).map(([id, row]) => [id, STATUS[row.split(' ')[column] as Code]]));
-    expect(got).toEqual(want);
-  });
+describe(`verdicts of ${BASELINE_PACK} on the captured hosts`, () => {
+  verdictTableTests(EXPECTED, () => pack);
 
   it('gives the management-exposure rules the 14-day BOD 23-02 clock', () => {
     for (const id of ['linux.mgmt.ssh-exposure', 'linux.mgmt.cleartext-admin-listeners', 'linux.mgmt.remote-desktop-listeners', 'linux.mgmt.bmc-exposure']) {
@@ -134,19 +97,19 @@ describe('parameters and tags change verdicts without changing the pack', () => 
   it('passes SSH exposure when the listener is on a management network or the port is an approved exception', async () => {
     const host = () => new FixtureHost(fixtureRoot('ubuntu2204-default'));
     // sshd binds 0.0.0.0, which a management network never excuses; an approved port does.
-    expect((await verdicts(host(), compile({ management_networks: ['10.0.0.0/8'] })))['linux.mgmt.ssh-exposure']).toBe('fail');
-    expect((await verdicts(host(), compile({ allowed_management_ports: [22] })))['linux.mgmt.ssh-exposure']).toBe('pass');
+    expect((await verdicts(host(), await compile({ management_networks: ['10.0.0.0/8'] })))['linux.mgmt.ssh-exposure']).toBe('fail');
+    expect((await verdicts(host(), await compile({ allowed_management_ports: [22] })))['linux.mgmt.ssh-exposure']).toBe('pass');
     expect((await verdicts(host(), pack, ['ssh-bastion']))['linux.mgmt.ssh-exposure']).toBe('not-applicable');
   });
 
   it('judges resolvers against the approved list once the agency sets it', async () => {
-    const tailored = compile({ approved_dns_resolvers: ['10.20.0.0/24', '10.20.1.53'] });
+    const tailored = await compile({ approved_dns_resolvers: ['10.20.0.0/24', '10.20.1.53'] });
     const got = await Promise.all(HOSTS.map(async (h) => (await verdicts(new FixtureHost(fixtureRoot(h)), tailored))['linux.dns.resolvers-approved']));
     expect(got).toEqual(['fail', 'pass', 'fail', 'pass', 'fail', 'pass']);
   });
 
   it('fails a release past its end-of-support date and one missing from the table', async () => {
-    const past = compile({ os_end_of_support: ['debian 12 2026-06-10', 'rhel 9 2032-05-31'] });
+    const past = await compile({ os_end_of_support: ['debian 12 2026-06-10', 'rhel 9 2032-05-31'] });
     const got = await Promise.all(
       ['debian12-default', 'ubuntu2204-default', 'rhel9-default'].map(async (h) => (await verdicts(new FixtureHost(fixtureRoot(h)), past))['linux.patch.os-vendor-supported']),
     );
@@ -155,17 +118,7 @@ describe('parameters and tags change verdicts without changing the pack', () => 
 });
 
 describe('verdicts on an offline root (a disk image with no /proc and no commands)', () => {
-  const roots: string[] = [];
-  function diskImageOf(host: string): string {
-    const root = mkdtempSync(path.join(tmpdir(), 'rampart-offline-'));
-    roots.push(root);
-    for (const dir of ['etc', 'usr', 'lib', 'boot', 'dev', 'var']) {
-      const from = path.join(fixtureRoot(host), dir);
-      if (existsSync(from)) cpSync(from, path.join(root, dir), { recursive: true, verbatimSymlinks: true });
-    }
-    return root;
-  }
-  afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
+  const diskImageOf = diskImages(['etc', 'usr', 'lib', 'boot', 'dev', 'var']);
 
   it('judges the firewall from boot configuration and leaves runtime-only rules not-applicable', async () => {
     const rhel = await verdicts(offlineRootHost(diskImageOf('rhel9-hardened')));

@@ -5,26 +5,12 @@
  * (openscap-notes.md rows 1-35: every sysctl fails because nothing is persisted, and dccp, sctp, rds,
  * tipc fail because no modprobe.d disables them).
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FixtureHost, offlineRootHost } from '../../agent/host/fs-host.js';
 import type { Host } from '../../agent/host/host.js';
-import { runScan } from '../../agent/engine/runner.js';
-import { compilePack } from '../../agent/rules/compile-pack.js';
-import { loadDirectives } from '../../agent/rules/directives.js';
 import type { CompiledPack } from '../../agent/rules/compiled.js';
-import type { CheckStatus } from '../../shared/result.js';
-import { REPO_ROOT, fixtureRoot } from '../helpers/fixtures.js';
-import { BASELINE_PACK, onlyRules } from '../helpers/baseline.js';
-
-/** The shipped baseline; this table covers its section of it (test/rules/baseline-coverage.test.ts checks every rule has a row somewhere). */
-const PACK_FILE = BASELINE_PACK;
-
-const HOSTS = ['debian12-default', 'debian12-hardened', 'ubuntu2204-default', 'ubuntu2204-hardened', 'rhel9-default', 'rhel9-hardened'] as const;
-type Code = 'P' | 'F' | 'N' | 'E';
-const STATUS: Record<Code, CheckStatus> = { P: 'pass', F: 'fail', N: 'not-applicable', E: 'error' };
+import { fixtureRoot } from '../helpers/fixtures.js';
+import { BASELINE_PACK, compileSection, diskImages, scanVerdicts, verdictTableTests } from '../helpers/baseline.js';
 
 /**
  * Expected status per host, in HOSTS order:
@@ -84,29 +70,14 @@ const EXPECTED: Record<string, string> = {
 };
 
 let pack: CompiledPack;
+const verdicts = (host: Host, hostTags: string[] = []) => scanVerdicts(host, pack, hostTags);
 
 beforeAll(async () => {
-  const directives = await loadDirectives(path.join(REPO_ROOT, 'rules/directives.yaml'));
-  const result = compilePack(readFileSync(path.join(REPO_ROOT, PACK_FILE), 'utf8'), PACK_FILE, { directives });
-  expect(result.issues).toEqual([]);
-  pack = onlyRules(result.pack!, Object.keys(EXPECTED));
+  pack = await compileSection(Object.keys(EXPECTED));
 });
 
-async function verdicts(host: Host, hostTags: string[] = []): Promise<Record<string, CheckStatus>> {
-  const report = await runScan({ host, packs: [pack], hostTags, now: new Date('2026-11-26T12:00:00Z') });
-  return Object.fromEntries(report.results.map((r) => [r.ruleId, r.status]));
-}
-
-describe(`verdicts of ${PACK_FILE} on the captured hosts`, () => {
-  it('has an expected row for every rule of the pack, and a rule for every row', () => {
-    expect(pack.rules.map((r) => r.rule.id).sort()).toEqual(Object.keys(EXPECTED).sort());
-  });
-
-  it.each(HOSTS.map((h, i) => [h, i] as const))('%s gets the expected verdict on every rule', async (host, column) => {
-    const got = await verdicts(new FixtureHost(fixtureRoot(host)));
-    const want = Object.fromEntries(Object.entries(EXPECTED).map(([id, row]) => [id, STATUS[row.split(' ')[column] as Code]]));
-    expect(got).toEqual(want);
-  });
+describe(`verdicts of ${BASELINE_PACK} on the captured hosts`, () => {
+  verdictTableTests(EXPECTED, () => pack);
 
   it('exempts a host from the rules its tags name (router, ipv6-in-use, slaac) as not-applicable', async () => {
     const got = await verdicts(new FixtureHost(fixtureRoot('rhel9-default')), ['router', 'ipv6-in-use', 'slaac']);
@@ -119,17 +90,7 @@ describe(`verdicts of ${PACK_FILE} on the captured hosts`, () => {
 });
 
 describe('verdicts on an offline root (a disk image with no /proc or /sys)', () => {
-  const roots: string[] = [];
-  /** Copy a fixture's on-disk state (no /proc, /sys) to a temp dir, as a mounted disk image would look. */
-  function diskImageOf(host: string): string {
-    const root = mkdtempSync(path.join(tmpdir(), 'rampart-offline-'));
-    roots.push(root);
-    for (const dir of ['etc', 'usr', 'lib', 'boot']) {
-      cpSync(path.join(fixtureRoot(host), dir), path.join(root, dir), { recursive: true, verbatimSymlinks: true });
-    }
-    return root;
-  }
-  afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
+  const diskImageOf = diskImages(['etc', 'usr', 'lib', 'boot']);
 
   it('judges persisted configuration alone and says not-applicable for facts only a running host has', async () => {
     const got = await verdicts(offlineRootHost(diskImageOf('rhel9-hardened')));

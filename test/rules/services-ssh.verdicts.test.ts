@@ -6,24 +6,13 @@
  * tests run on.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FixtureHost, liveHost, offlineRootHost } from '../../agent/host/fs-host.js';
 import type { Host } from '../../agent/host/host.js';
-import { runScan } from '../../agent/engine/runner.js';
-import { compilePack } from '../../agent/rules/compile-pack.js';
-import { loadDirectives, type DirectiveIndex } from '../../agent/rules/directives.js';
 import type { CompiledPack } from '../../agent/rules/compiled.js';
 import type { CheckStatus, RuleResult } from '../../shared/result.js';
-import { REPO_ROOT, fixtureRoot } from '../helpers/fixtures.js';
-import { BASELINE_PACK, onlyRules } from '../helpers/baseline.js';
-
-/** The shipped baseline; this table covers its section of it (test/rules/baseline-coverage.test.ts checks every rule has a row somewhere). */
-const PACK_FILE = BASELINE_PACK;
-
-const HOSTS = ['debian12-default', 'debian12-hardened', 'ubuntu2204-default', 'ubuntu2204-hardened', 'rhel9-default', 'rhel9-hardened'] as const;
-type Code = 'P' | 'F' | 'N' | 'E';
-const STATUS: Record<Code, CheckStatus> = { P: 'pass', F: 'fail', N: 'not-applicable', E: 'error' };
+import { fixtureRoot } from '../helpers/fixtures.js';
+import { BASELINE_PACK, STATUS, compileSection, scanResults, verdictTableTests, type Code } from '../helpers/baseline.js';
 
 /**
  * Expected status per host, in HOSTS order:
@@ -115,43 +104,19 @@ const SSG_ON_DEBIAN12: Record<string, CheckStatus> = {
   'linux.audit.auditd-installed': 'fail', // package_audit_installed (right verdict; SSG looks for "audit", Debian ships auditd)
 };
 
-let directives: DirectiveIndex;
-async function compile(parameterValues?: Record<string, unknown>): Promise<CompiledPack> {
-  const text = readFileSync(path.join(REPO_ROOT, PACK_FILE), 'utf8');
-  const res = compilePack(text, PACK_FILE, { directives, ...(parameterValues ? { parameterValues } : {}) });
-  expect(res.issues).toEqual([]);
-  return onlyRules(res.pack!, Object.keys(EXPECTED));
-}
+const compile = (parameterValues: Record<string, unknown> = {}) => compileSection(Object.keys(EXPECTED), parameterValues);
 
 async function scan(host: Host, pack: CompiledPack, hostTags?: string[]): Promise<Map<string, RuleResult>> {
-  const report = await runScan({ host, packs: [pack], ...(hostTags ? { hostTags } : {}), now: new Date('2026-11-26T12:00:00Z') });
-  return new Map(report.results.map((r) => [r.ruleId, r]));
+  return new Map(Object.entries(await scanResults(host, pack, hostTags)));
 }
 
-describe(`${PACK_FILE} verdicts on the captured hosts`, () => {
+describe(`${BASELINE_PACK} verdicts on the captured hosts`, () => {
   let pack: CompiledPack;
   beforeAll(async () => {
-    directives = await loadDirectives(path.join(REPO_ROOT, 'rules/directives.yaml'));
     pack = await compile();
   });
 
-  it('has an expectation for every rule and a rule for every expectation', () => {
-    expect(pack.rules.map((r) => r.rule.id).sort()).toEqual(Object.keys(EXPECTED).sort());
-  });
-
-  it.each(HOSTS.map((h, i) => [h, i] as const))('gives the expected verdict for every rule on %s', async (host, column) => {
-    const results = await scan(new FixtureHost(fixtureRoot(host)), pack);
-    const got: Record<string, string> = {};
-    const want: Record<string, string> = {};
-    for (const [id, codes] of Object.entries(EXPECTED)) {
-      const code = codes.split(' ')[column] as Code;
-      want[id] = STATUS[code];
-      const r = results.get(id);
-      got[id] = r ? `${r.status}${r.status === want[id] ? '' : ` (${r.observed})`}` : 'missing';
-      if (r?.status === want[id]) got[id] = r.status;
-    }
-    expect(got).toEqual(want);
-  });
+  verdictTableTests(EXPECTED, () => pack);
 
   it('never errors and never passes an sshd rule where openssh-server is absent', async () => {
     const results = await scan(new FixtureHost(fixtureRoot('debian12-default')), pack);
@@ -209,7 +174,6 @@ describe(`${PACK_FILE} verdicts on the captured hosts`, () => {
 
 describe('services-ssh rules on the machine running the tests', () => {
   it('say not-applicable for every sshd rule exactly when no sshd is installed, and match SSG on the package rows here', async () => {
-    directives ??= await loadDirectives(path.join(REPO_ROOT, 'rules/directives.yaml'));
     const pack = await compile();
     const results = await scan(liveHost(), pack);
     const hasSshd = existsSync('/usr/sbin/sshd') || existsSync('/usr/local/sbin/sshd');
