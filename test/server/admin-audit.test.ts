@@ -1,28 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Writable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { serverCommand } from '../../server/cli/server-command.js';
+import { describe, expect, it } from 'vitest';
+import { freshDataDir, runServerCli } from '../helpers/server-cli.js';
 import { openSqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import { startTestCollector } from '../helpers/test-collector.js';
 import { TestAgent, httpJson } from '../helpers/test-agent.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'rampart-audit-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const dataDir = freshDataDir('rampart-audit');
 
 async function run(...argv: string[]): Promise<string> {
-  let out = '';
-  const stdout = new Writable({
-    write(chunk, _enc, cb) {
-      out += String(chunk);
-      cb();
-    },
-  });
-  const code = await serverCommand([...argv, '--data-dir', dir], { stdout, env: {} });
+  const { code, out } = await runServerCli(dataDir(), argv);
   expect(code).toBe(0);
   return out;
 }
@@ -42,7 +27,7 @@ describe('administrative actions in the audit log', () => {
     const enrollToken = (await run('token', 'create', '--agency', 'dhs', '--uses', '2')).trim();
     const apiToken = (await run('user', 'add', 'alice', '--role', 'admin')).trim();
     await run('user', 'revoke', 'alice');
-    const rows = await audit(dir);
+    const rows = await audit(dataDir());
     expect(rows.map((r) => [r.action, r.object_id])).toEqual([
       ['agency.create', 'dhs'],
       ['token.create', 'dhs'],

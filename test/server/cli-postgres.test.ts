@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serverCommand } from '../../server/cli/server-command.js';
+import { runServerCli } from '../helpers/server-cli.js';
 import { openPostgresStore } from '../../server/store/postgres/pg-store.js';
 import { loadServerConfig } from '../../server/config.js';
 import { TEST_PG_URL, dropSchema, newSchemaName, pgReachable, pgSkipAllowed } from '../helpers/pg-schema.js';
@@ -37,16 +36,8 @@ describe.runIf(reachable)('rampart server CLI on PostgreSQL (--database)', () =>
     await dropSchema(schema);
   });
 
-  async function run(...argv: string[]): Promise<{ code: number; out: string }> {
-    let out = '';
-    const stdout = new Writable({
-      write(chunk, _enc, cb) {
-        out += String(chunk);
-        cb();
-      },
-    });
-    const code = await serverCommand([...argv, '--data-dir', dir, '--database', TEST_PG_URL], { stdout, env: { RAMPART_DATABASE_SCHEMA: schema } });
-    return { code, out };
+  function run(...argv: string[]) {
+    return runServerCli(dir, [...argv, '--database', TEST_PG_URL], { RAMPART_DATABASE_SCHEMA: schema });
   }
 
   it('runs the administrative commands against PostgreSQL and writes nothing to the data directory', async () => {

@@ -2,35 +2,19 @@
  * `rampart server user add|revoke` for every role: tokens printed once and stored hashed, agency
  * viewers need an agency, other roles refuse one, revoke ends the token at once.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Writable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { serverCommand } from '../../server/cli/server-command.js';
+import { describe, expect, it } from 'vitest';
+import { freshDataDir, runServerCli } from '../helpers/server-cli.js';
 import { openSqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import { hashToken } from '../../server/tokens.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'rampart-cli-users-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const dataDir = freshDataDir('rampart-cli-users');
 
-async function run(...argv: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const stdout = new Writable({
-    write(chunk, _enc, cb) {
-      out += String(chunk);
-      cb();
-    },
-  });
-  const code = await serverCommand([...argv, '--data-dir', dir], { stdout, env: {} });
-  return { code, out };
+function run(...argv: string[]) {
+  return runServerCli(dataDir(), argv);
 }
 
 async function userOf(token: string) {
-  const store = await openSqliteStore(dir);
+  const store = await openSqliteStore(dataDir());
   try {
     return await store.findUserByTokenHash(hashToken(token));
   } finally {

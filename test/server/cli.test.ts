@@ -1,28 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Writable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { serverCommand } from '../../server/cli/server-command.js';
+import { describe, expect, it } from 'vitest';
+import { freshDataDir, runServerCli } from '../helpers/server-cli.js';
 import { openSqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import { hashToken } from '../../server/tokens.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'rampart-cli-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const dataDir = freshDataDir('rampart-cli');
 
-async function run(...argv: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const stdout = new Writable({
-    write(chunk, _enc, cb) {
-      out += String(chunk);
-      cb();
-    },
-  });
-  const code = await serverCommand([...argv, '--data-dir', dir], { stdout, env: {} });
-  return { code, out };
+function run(...argv: string[]) {
+  return runServerCli(dataDir(), argv);
 }
 
 describe('rampart server CLI', () => {
@@ -48,7 +32,7 @@ describe('rampart server CLI', () => {
     expect(code).toBe(0);
     const token = out.trim();
     expect(token).toMatch(/^rpe_[A-Za-z0-9_-]{43}$/);
-    const store = await openSqliteStore(dir);
+    const store = await openSqliteStore(dataDir());
     const row = store.db.prepare('SELECT token_hash, uses_left, expires_at FROM enroll_tokens').get() as { token_hash: string; uses_left: number; expires_at: string };
     await store.close();
     expect(row.token_hash).toBe(hashToken(token));
@@ -68,14 +52,14 @@ describe('rampart server CLI', () => {
   it('creates an admin user and prints its API token once', async () => {
     const { code, out } = await run('user', 'add', 'alice', '--role', 'admin');
     expect(code).toBe(0);
-    const store = await openSqliteStore(dir);
+    const store = await openSqliteStore(dataDir());
     expect(await store.findUserByTokenHash(hashToken(out.trim()))).toMatchObject({ name: 'alice', role: 'admin' });
     await store.close();
   });
 
   it('lists and revokes agents, and says so for an unknown id', async () => {
     await run('agency', 'add', 'dhs');
-    const store = await openSqliteStore(dir);
+    const store = await openSqliteStore(dataDir());
     await store.createEnrollToken({ agencyName: 'dhs', tokenHash: hashToken('t'), expiresAt: null, uses: 1, now: new Date().toISOString() });
     const agent = await store.enrollAgent({ tokenHash: hashToken('t'), publicKey: 'k', hostname: 'web-1', agentVersion: '1', now: new Date().toISOString() });
     await store.close();
