@@ -25,6 +25,23 @@ export const EvidenceSchema = z.strictObject({
 });
 export type Evidence = z.infer<typeof EvidenceSchema>;
 
+/**
+ * A CVE that a failing check matched on the host (an installed version below the fix), with what the
+ * agent knows of it: the BOD 26-04 Table 1 inputs the agent can supply. Exposure is the collector's.
+ */
+export const CveMatchSchema = z.strictObject({
+  cve: z.string().regex(/^CVE-\d{4}-\d{4,19}$/),
+  /** On the agent's KEV catalog; null when no catalog was loaded. */
+  kev: z.boolean().nullable(),
+  /** KEV catalog dueDate and dateAdded (listed CVEs only). */
+  kevDueDate: z.iso.date().optional(),
+  kevDateAdded: z.iso.date().optional(),
+  /** SSVC Automatable and Technical Impact, when the rule supplies them (else the directive's defaults apply). */
+  automatable: z.enum(['yes', 'no']).optional(),
+  technicalImpact: z.enum(['partial', 'total']).optional(),
+});
+export type CveMatch = z.infer<typeof CveMatchSchema>;
+
 export const RuleResultSchema = z.strictObject({
   ruleId: z.string(),
   packId: z.string(),
@@ -44,6 +61,8 @@ export const RuleResultSchema = z.strictObject({
   /** Days the directive clock gives to fix a failure (absent: no directive clock). */
   clockDays: z.number().int().positive().optional(),
   clockDirective: z.string().optional(),
+  /** CVEs the failing checks matched (vulnerable-version), for BOD 26-04 Table 1. Optional within protocol v1: older agents omit it. */
+  cves: z.array(CveMatchSchema).max(1000).optional(),
   durationMs: z.number().nonnegative(),
 });
 export type RuleResult = z.infer<typeof RuleResultSchema>;
