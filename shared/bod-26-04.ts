@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { DecisionTableSchema, type DecisionTable } from './directive.js';
-import type { CveMatch } from './result.js';
+import { mergeCveMatches, type CveMatch } from './result.js';
 
 export const BOD_26_04 = 'BOD-26-04';
 
@@ -132,36 +132,28 @@ export type Bod2604Decision = z.infer<typeof Bod2604DecisionSchema>;
 export function decideBod2604(cves: readonly CveMatch[], exposure: HostExposure | null): Bod2604Decision | undefined {
   const tag: ExposureTag = exposure ?? 'unset';
   const defaults = BOD_26_04_TABLE_1.defaults;
-  const byCve = new Map<string, CveMatch>();
-  for (const c of cves) {
-    const prev = byCve.get(c.cve);
-    // The same CVE from two checks: keep what either knows (a KEV listing wins).
-    byCve.set(c.cve, prev ? { ...c, ...prev, kev: prev.kev === true || c.kev === true ? true : prev.kev ?? c.kev } : c);
-  }
-  const rows: Bod2604Cve[] = [...byCve.values()]
-    .sort((a, b) => (a.cve < b.cve ? -1 : a.cve > b.cve ? 1 : 0))
-    .map((c) => {
-      const defaulted: Bod2604Cve['defaulted'] = [];
-      if (c.kev === null) defaulted.push('kev');
-      if (c.automatable === undefined) defaulted.push('automatable');
-      if (c.technicalImpact === undefined) defaulted.push('impact');
-      const automatable = c.automatable ?? defaults.automatable;
-      const impact = c.technicalImpact ?? defaults.impact;
-      const kev = c.kev ?? true;
-      const d = bod2604Deadline({ kev, exposure: tag, automatable: automatable === 'yes', impact });
-      return {
-        cve: c.cve,
-        kev,
-        automatable,
-        impact,
-        defaulted,
-        tier: d.tier,
-        days: d.days,
-        forensicTriage: d.forensicTriage,
-        ...(c.kevDueDate ? { kevDueDate: c.kevDueDate } : {}),
-        ...(c.kevDateAdded ? { kevDateAdded: c.kevDateAdded } : {}),
-      };
-    });
+  const rows: Bod2604Cve[] = mergeCveMatches(cves).map((c) => {
+    const defaulted: Bod2604Cve['defaulted'] = [];
+    if (c.kev === null) defaulted.push('kev');
+    if (c.automatable === undefined) defaulted.push('automatable');
+    if (c.technicalImpact === undefined) defaulted.push('impact');
+    const automatable = c.automatable ?? defaults.automatable;
+    const impact = c.technicalImpact ?? defaults.impact;
+    const kev = c.kev ?? true;
+    const d = bod2604Deadline({ kev, exposure: tag, automatable: automatable === 'yes', impact });
+    return {
+      cve: c.cve,
+      kev,
+      automatable,
+      impact,
+      defaulted,
+      tier: d.tier,
+      days: d.days,
+      forensicTriage: d.forensicTriage,
+      ...(c.kevDueDate ? { kevDueDate: c.kevDueDate } : {}),
+      ...(c.kevDateAdded ? { kevDateAdded: c.kevDateAdded } : {}),
+    };
+  });
   if (rows.length === 0) return undefined;
   const tightest = rows.reduce((best, r) => (tierRank(r.tier) < tierRank(best.tier) ? r : best));
   return {

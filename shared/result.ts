@@ -42,6 +42,16 @@ export const CveMatchSchema = z.strictObject({
 });
 export type CveMatch = z.infer<typeof CveMatchSchema>;
 
+/** One entry per CVE, in CVE order; two checks matching the same CVE keep what either knows (a KEV listing wins). */
+export function mergeCveMatches(cves: readonly CveMatch[]): CveMatch[] {
+  const by = new Map<string, CveMatch>();
+  for (const c of cves) {
+    const prev = by.get(c.cve);
+    by.set(c.cve, prev ? { ...c, ...prev, kev: prev.kev === true || c.kev === true ? true : (prev.kev ?? c.kev) } : c);
+  }
+  return [...by.values()].sort((a, b) => (a.cve < b.cve ? -1 : a.cve > b.cve ? 1 : 0));
+}
+
 export const RuleResultSchema = z.strictObject({
   ruleId: z.string(),
   packId: z.string(),

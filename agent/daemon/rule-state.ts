@@ -15,11 +15,15 @@ export type RuleEntry = z.infer<typeof RuleEntrySchema>;
 export type RuleState = Map<string, RuleEntry>;
 
 /**
- * Hash of what a verdict says: status, expected, observed, evidence, error and reason.
+ * Hash of what a verdict says: status, expected, observed, evidence, error, reason and matched CVEs.
  * Timing (durationMs) and rule metadata are left out, so an unchanged host hashes the same.
  */
 export function resultHash(r: RuleResult): string {
-  const material = JSON.stringify([r.status, r.expected, r.observed, r.evidence, r.error ?? null, r.reason ?? null]);
+  const parts: unknown[] = [r.status, r.expected, r.observed, r.evidence, r.error ?? null, r.reason ?? null];
+  // Matched CVEs decide a BOD 26-04 tier (a newly KEV-listed CVE must reach the collector); only
+  // results that carry them hash differently, so an upgraded agent does not resend everything.
+  if (r.cves !== undefined) parts.push(r.cves);
+  const material = JSON.stringify(parts);
   return createHash('sha256').update(material).digest('hex');
 }
 

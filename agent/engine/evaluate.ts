@@ -3,7 +3,7 @@
  * apply expectations, and combine all/any/none into one status with evidence.
  */
 import { isAppError } from '../../shared/errors.js';
-import type { CheckStatus, Evidence } from '../../shared/result.js';
+import { CveMatchSchema, type CheckStatus, type CveMatch, type Evidence } from '../../shared/result.js';
 import type { CompiledCheck } from '../rules/compiled.js';
 import type { Observation } from '../probes/probe.js';
 import type { ScanContext } from './context.js';
@@ -17,6 +17,8 @@ export interface CheckOutcome {
   evidence: Evidence[];
   error?: { code: string; message: string };
   reason?: string;
+  /** CVEs matched by failing leaves (a probe's `cveMatches` value), for RuleResult.cves. */
+  cves?: CveMatch[];
 }
 
 const MAX_OBSERVED_TEXT = 2000;
@@ -80,7 +82,22 @@ async function evaluateLeaf(check: Extract<CompiledCheck, { kind: 'probe' }>, ct
   const observedText = Object.entries(subset)
     .map(([k, v]) => `${k} = ${showValue(v)}`)
     .join('; ');
-  return { status, expected, observed: truncate(observedText), evidence: [{ ...base, status, observed: subset, ...sources }] };
+  const outcome: CheckOutcome = { status, expected, observed: truncate(observedText), evidence: [{ ...base, status, observed: subset, ...sources }] };
+  if (status === 'fail') {
+    const cves = cveMatchesOf(obs.values);
+    if (cves.length > 0) outcome.cves = cves;
+  }
+  return outcome;
+}
+
+/** A probe's `cveMatches` value, keeping only well-formed entries. */
+function cveMatchesOf(values: Record<string, unknown>): CveMatch[] {
+  const list = values.cveMatches;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((c) => {
+    const parsed = CveMatchSchema.safeParse(c);
+    return parsed.success ? [parsed.data] : [];
+  });
 }
 
 /** Combine child outcomes. `none` passes when no child passes. N/A children are ignored. */
@@ -108,6 +125,8 @@ export async function evaluateCheck(check: CompiledCheck, ctx: ScanContext): Pro
     evidence: children.flatMap((c) => c.evidence),
   };
   if (status === 'error' && firstError) outcome.error = firstError;
+  const cves = children.flatMap((c) => c.cves ?? []);
+  if (status === 'fail' && cves.length > 0) outcome.cves = cves;
   if (status === 'not-applicable') outcome.reason = children.map((c) => c.reason).filter(Boolean).join('; ');
   return outcome;
 }

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Host } from '../host/host.js';
-import { SCAN_REPORT_SCHEMA_ID, SEVERITY_WEIGHT, type RuleResult, type ScanReport, type ScanSummary } from '../../shared/result.js';
+import { SCAN_REPORT_SCHEMA_ID, SEVERITY_WEIGHT, mergeCveMatches, type RuleResult, type ScanReport, type ScanSummary } from '../../shared/result.js';
 import type { CompiledPack, CompiledRule } from '../rules/compiled.js';
 import { createScanContext, type ScanContext } from './context.js';
 import { evaluateCheck, type CheckOutcome } from './evaluate.js';
@@ -107,6 +107,7 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
       if (outcome.reason) result.reason = outcome.reason;
       if (cr.clockDays !== undefined) result.clockDays = cr.clockDays;
       if (cr.clockDirective !== undefined) result.clockDirective = cr.clockDirective;
+      if (outcome.status === 'fail' && outcome.cves) result.cves = mergeCveMatches(outcome.cves);
       options.onResult?.(result, ++done, all.length);
       return result;
     }),

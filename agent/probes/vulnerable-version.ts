@@ -2,7 +2,9 @@
  * @module Probe `vulnerable-version`: compares the installed version of a package with the
  * release that fixed one or more CVEs, and looks those CVEs up in the agent's CISA KEV catalog
  * (read once per scan). `kevMatch` is set only when an installed version is vulnerable AND a CVE
- * is KEV-listed; it carries the KEV dates so the rule result shows the due date.
+ * is KEV-listed; it carries the KEV dates so the rule result shows the due date. `cveMatches` lists
+ * every CVE of a vulnerable installation with its KEV status and any SSVC values the rule supplies:
+ * the runner puts them on a failing rule's result (RuleResult.cves) for BOD 26-04 Table 1.
  * Not-applicable when the package is not installed.
  */
 import { z } from 'zod';
@@ -11,8 +13,12 @@ import { readKev } from '../sources/kev-catalog.js';
 import { readSoftwareVersion } from '../sources/software-versions.js';
 import { compareVersions } from '../sources/version-order.js';
 import { defineProbe, notApplicable, observed, probeError } from './probe.js';
+import type { KevEntry } from '../../shared/kev.js';
+import type { CveMatch } from '../../shared/result.js';
 
 const Cve = z.string().regex(/^CVE-\d{4}-\d{4,}$/, 'a CVE id such as CVE-2025-3248');
+/** CISA SSVC decision points of one CVE (Vulnrichment/NVD), when the rule author has them. */
+const Ssvc = z.strictObject({ automatable: z.enum(['yes', 'no']).optional(), technicalImpact: z.enum(['partial', 'total']).optional() });
 
 export const vulnerableVersionProbe = defineProbe({
   type: 'vulnerable-version',
@@ -27,6 +33,8 @@ export const vulnerableVersionProbe = defineProbe({
     cve: z.union([Cve, z.array(Cve).min(1)]),
     /** Fail with ERR_KEV_MISSING when no KEV catalog is loaded (rules that exist to find KEV-listed flaws). */
     kevRequired: z.boolean().default(false),
+    /** SSVC Automatable / Technical Impact per CVE id (BOD 26-04 Table 1 inputs); absent ones take the directive's defaults at the collector. */
+    ssvc: z.record(Cve, Ssvc).optional(),
   }),
   fields: {
     installed: 'true when the package is installed',
@@ -41,6 +49,7 @@ export const vulnerableVersionProbe = defineProbe({
     ransomware: 'KEV knownRansomwareCampaignUse of the listed CVEs ("Known" wins over "Unknown")',
     kevMatch: 'null unless vulnerable AND KEV-listed; then {cve, dueDate, dateAdded, ransomware, catalogVersion}',
     kevCatalog: 'version of the KEV catalog consulted (null when none is loaded)',
+    cveMatches: 'when vulnerable: every CVE with {cve, kev (null without a catalog), kevDueDate, kevDateAdded, automatable, technicalImpact}; else []',
   },
   example: { ecosystem: 'pypi', name: 'langflow', fixedIn: '1.3.0', cve: 'CVE-2025-3248' },
   badExamples: [{}, { ecosystem: 'npm', name: '..', fixedIn: '1', cve: 'CVE-2020-1234' }, { ecosystem: 'pypi', name: 'x', fixedIn: '1.0' }, { ecosystem: 'pypi', name: 'x', fixedIn: '1.0', cve: 'CVE-1' }, { ecosystem: 'pip', name: 'x', fixedIn: '1', cve: 'CVE-2020-1234' }],
@@ -87,8 +96,20 @@ export const vulnerableVersionProbe = defineProbe({
       const first = [...listed].sort((a, b) => a.dueDate.localeCompare(b.dueDate))[0]!;
       values.kevMatch = { cve: first.cveID, dueDate: first.dueDate, dateAdded: first.dateAdded, ransomware: first.knownRansomwareCampaignUse, catalogVersion: kev.catalog.catalogVersion };
     }
+    values.cveMatches = vulnerable === true ? cves.map((cve) => cveMatch(cve, kev.status === 'loaded' ? kev.index.get(cve) ?? null : undefined, params.ssvc?.[cve])) : [];
     const sources = v.installations.map((i) => i.location);
     if (kev.status === 'loaded') sources.push(kev.file);
     return observed(values, sources);
   },
 });
+
+/** One matched CVE: `entry` undefined = no catalog loaded, null = not listed. */
+function cveMatch(cve: string, entry: KevEntry | null | undefined, ssvc: z.infer<typeof Ssvc> | undefined): CveMatch {
+  return {
+    cve,
+    kev: entry === undefined ? null : entry !== null,
+    ...(entry ? { kevDueDate: entry.dueDate, kevDateAdded: entry.dateAdded } : {}),
+    ...(ssvc?.automatable ? { automatable: ssvc.automatable } : {}),
+    ...(ssvc?.technicalImpact ? { technicalImpact: ssvc.technicalImpact } : {}),
+  };
+}

@@ -183,7 +183,11 @@ describe('KEV', () => {
         catalogVersion: '2025.08.25',
       });
       expect(r.observed).toContain('2025-05-26');
+      // The matched CVE travels on the result for the collector's BOD 26-04 tier.
+      expect(r.cves, id).toEqual([{ cve: 'CVE-2025-3248', kev: true, kevDueDate: '2025-05-26', kevDateAdded: '2025-05-05' }]);
     }
+    // Passing and not-applicable results carry none.
+    expect(report.results.filter((r) => r.status !== 'fail' && r.cves !== undefined)).toEqual([]);
   });
 
   it('does not mark vulnerable versions whose CVEs are not on the KEV catalog (Ollama, vLLM, TorchServe on the exposed inference host)', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { RuleResult } from '../../../shared/result.js';
 import { stateDigest } from '../../../shared/state-digest.js';
@@ -59,6 +60,15 @@ describe('delta planning', () => {
   it('hashes what the verdict says, not how long it took', () => {
     expect(resultHash(result('a', 'pass', 'ok', 1))).toBe(resultHash(result('a', 'pass', 'ok', 250.75)));
     expect(resultHash(result('a'))).not.toBe(resultHash(result('a', 'fail')));
+  });
+
+  it('hashes matched CVEs when a result carries them, and results without them exactly as before', () => {
+    const r = result('a', 'fail');
+    const legacy = createHash('sha256').update(JSON.stringify([r.status, r.expected, r.observed, r.evidence, null, null])).digest('hex');
+    expect(resultHash(r)).toBe(legacy);
+    const listed = { ...r, cves: [{ cve: 'CVE-2025-3248', kev: true }] };
+    expect(resultHash(listed)).not.toBe(legacy);
+    expect(resultHash(listed)).not.toBe(resultHash({ ...r, cves: [{ cve: 'CVE-2025-3248', kev: false }] }));
   });
 });
 

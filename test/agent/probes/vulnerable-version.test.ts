@@ -64,7 +64,24 @@ describe('vulnerable-version', () => {
 
   it('keeps kev true but kevMatch null when the installed version is fixed', async () => {
     const obs = await vuln('apps-locked', { ecosystem: 'pypi', name: 'langflow', fixedIn: '1.3.0', cve: 'CVE-2025-3248' });
-    expect(obs).toMatchObject({ status: 'observed', values: { vulnerable: false, kev: true, kevMatch: null } });
+    expect(obs).toMatchObject({ status: 'observed', values: { vulnerable: false, kev: true, kevMatch: null, cveMatches: [] } });
+  });
+
+  it('lists every CVE of a vulnerable installation with its KEV status and the SSVC values the rule supplies', async () => {
+    const obs = await vuln('notebooks-exposed', {
+      ecosystem: 'pypi',
+      name: 'ray',
+      fixedIn: '2.52.0',
+      cve: ['CVE-2025-62593', 'CVE-2023-48022'],
+      ssvc: { 'CVE-2023-48022': { automatable: 'yes', technicalImpact: 'total' } },
+    });
+    expect(obs.status === 'observed' && obs.values.cveMatches).toEqual([
+      { cve: 'CVE-2025-62593', kev: false },
+      { cve: 'CVE-2023-48022', kev: false, automatable: 'yes', technicalImpact: 'total' },
+    ]);
+    const langflow = await vuln('apps-exposed', { ecosystem: 'pypi', name: 'langflow', fixedIn: '1.3.0', cve: 'CVE-2025-3248' });
+    expect(langflow.status === 'observed' && langflow.values.cveMatches).toEqual([{ cve: 'CVE-2025-3248', kev: true, kevDueDate: '2025-05-26', kevDateAdded: '2025-05-05' }]);
+    expect(() => vulnerableVersionProbe.params.parse({ ecosystem: 'pypi', name: 'x', fixedIn: '1', cve: 'CVE-2020-1234', ssvc: { 'CVE-2020-1234': { automatable: 'maybe' } } })).toThrow();
   });
 
   it('says kev false for CVEs the snapshot does not list (ShadowRay, Probllama)', async () => {
@@ -89,7 +106,7 @@ describe('vulnerable-version', () => {
       const obs = await vuln('apps-exposed', { ecosystem: 'pypi', name: 'langflow', fixedIn: '1.3.0', cve: 'CVE-2025-3248', kevRequired: true });
       expect(obs).toMatchObject({ status: 'error', code: 'ERR_KEV_MISSING' });
       const plain = await vuln('apps-exposed', { ecosystem: 'pypi', name: 'langflow', fixedIn: '1.3.0', cve: 'CVE-2025-3248' });
-      expect(plain).toMatchObject({ status: 'observed', values: { vulnerable: true, kev: null, kevMatch: null } });
+      expect(plain).toMatchObject({ status: 'observed', values: { vulnerable: true, kev: null, kevMatch: null, cveMatches: [{ cve: 'CVE-2025-3248', kev: null }] } });
     } finally {
       process.env.RAMPART_KEV_FILE = KEV_FIXTURE;
     }
