@@ -56,9 +56,12 @@ export const EvidenceResultSchema = RuleResultSchema.extend({
   /** EvidenceHost.id of the host this result belongs to. */
   hostId: z.string().min(1),
   collectedAt: z.iso.datetime({ offset: true }),
-  /** When this rule was first seen failing on this host in the current failing streak (collector only). */
+  /**
+   * When this rule was first seen failing on this host in the current failing streak (collector only).
+   * Also on an `error` result whose earlier failure is still open: only a pass or not-applicable closes it.
+   */
   firstSeenAt: z.iso.datetime({ offset: true }).optional(),
-  /** When the failure must be fixed by (firstSeenAt + clock days; collector only). */
+  /** When the failure must be fixed by (firstSeenAt + clock days; collector only); its clock runs on through errors. */
   dueAt: z.iso.datetime({ offset: true }).optional(),
   waiver: WaiverSchema.optional(),
 });

@@ -119,13 +119,15 @@ export async function sqliteAgencyEvidence(db: Database, options: AgencyEvidence
       if (!parsed.success) continue; // stored bodies were validated at ingest; skip anything unreadable rather than fail the export
       const r = parsed.data;
       const failing = r.status === 'fail';
+      // A finding stays open through an error (only a pass or not-applicable resolves it), and so does its clock.
+      const open = failing || r.status === 'error';
       const waiver = failing ? waivers.get(waiverKey(a.id, r.ruleId)) : undefined;
       results.push({
         ...r,
         hostId: a.id,
         collectedAt: row.scanned_at,
-        ...(failing && row.first_seen_at ? { firstSeenAt: row.first_seen_at } : {}),
-        ...(failing && row.due_at ? { dueAt: row.due_at } : {}),
+        ...(open && row.first_seen_at ? { firstSeenAt: row.first_seen_at } : {}),
+        ...(open && row.due_at ? { dueAt: row.due_at } : {}),
         ...(waiver ? { waiver } : {}),
       });
     }
@@ -211,7 +213,7 @@ function resultsAsOf(db: Database, agent: AgentRow, asOf: string, waivers: Map<s
       collectedAt = h.at;
     }
     const failing = result.status === 'fail';
-    const open = failing ? (finding.get(agent.key, ruleKey, asOf, asOf) as { first_seen_at: string; due_at: string | null } | undefined) : undefined;
+    const open = failing || result.status === 'error' ? (finding.get(agent.key, ruleKey, asOf, asOf) as { first_seen_at: string; due_at: string | null } | undefined) : undefined;
     const waiver = failing ? waivers.get(waiverKey(agent.id, result.ruleId)) : undefined;
     out.push({
       ...result,
