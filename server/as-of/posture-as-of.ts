@@ -82,7 +82,7 @@ export function filterFindingsAsOf(findings: readonly FindingAsOf[], filter: Omi
   const q = filter.q?.toLowerCase();
   return findings.filter(
     (f) =>
-      (filter.state === 'open' || filter.state === 'all' || (filter.state === 'overdue' && f.overdue && !f.waived)) &&
+      (filter.state === 'open' || filter.state === 'all' || (filter.state === 'overdue' && f.overdue)) &&
       (filter.severity === undefined || f.severity === filter.severity) &&
       (filter.directive === undefined || directivesOf(f.ruleId).includes(filter.directive)) &&
       (q === undefined || f.hostname.toLowerCase().includes(q) || f.ruleId.toLowerCase().includes(q)),

@@ -15,6 +15,8 @@ import { PageQuerySchema, pageOf, parseWith } from '../request-parsing.js';
 import { scopeOf, visibleAgency, visibleHost } from '../../auth/request-scope.js';
 import { SeveritySchema } from '../../../shared/rule-pack.js';
 import { componentFigures, onlineSince } from './dashboard-routes.js';
+import { pastInstant } from '../../as-of/agency-models.js';
+import { findingsView, hostResultsView, hostsView, postureView } from '../../as-of/as-of-views.js';
 
 export interface Liveness {
   isConnected(agentId: string): boolean;
@@ -49,6 +51,8 @@ export function apiRoutes(app: FastifyInstance, store: Store, config: ServerConf
   }
 
   const Text = z.string().trim().max(200).optional();
+  /** `?asOf=`: answer as the collector would have at that past instant (docs/api.md, "As of a past date"). */
+  const AsOf = z.iso.datetime({ offset: true }).optional();
 
   app.register(async (api) => {
     api.decorateRequest('user', null);
@@ -66,8 +70,9 @@ export function apiRoutes(app: FastifyInstance, store: Store, config: ServerConf
 
     api.get('/api/v1/agencies/:agency/posture', async (req) => {
       const agency = await agencyFor(req);
-      const { dueSoonDays } = parseWith(z.object({ dueSoonDays: z.coerce.number().int().min(1).max(365).default(config.dueSoonDays) }), req.query, 'query');
+      const { dueSoonDays, asOf } = parseWith(z.object({ dueSoonDays: z.coerce.number().int().min(1).max(365).default(config.dueSoonDays), asOf: AsOf }), req.query, 'query');
       const now = new Date().toISOString();
+      if (asOf) return postureView(store, agency, pastInstant(asOf, now), now, dueSoonDays);
       // Rolled up over the agency's components (docs/dashboard.md); online counted like the host list.
       const posture = agency.ids.length > 1 ? await store.postureRollup(agency.id, agency.ids, now, dueSoonDays) : await store.posture(agency.id, now, dueSoonDays);
       const online = (await store.listHostsFiltered(agency.id, { agencyIds: agency.ids, status: 'online', onlineSince: onlineSince(config) }, { limit: 1, offset: 0 })).total;
@@ -77,7 +82,12 @@ export function apiRoutes(app: FastifyInstance, store: Store, config: ServerConf
 
     api.get('/api/v1/agencies/:agency/hosts', async (req) => {
       const agency = await agencyFor(req);
-      const q = parseWith(PageQuerySchema.extend({ q: Text, status: z.enum(['online', 'offline']).optional() }), req.query, 'query');
+      const q = parseWith(PageQuerySchema.extend({ q: Text, status: z.enum(['online', 'offline']).optional(), asOf: AsOf }), req.query, 'query');
+      if (q.asOf) {
+        if (q.status) throw new AppError('ERR_API_INVALID_REQUEST', 'status (online/offline) is live-only: leave it out when asking asOf a past date');
+        const now = new Date().toISOString();
+        return hostsView(store, agency, pastInstant(q.asOf, now), now, q.q || undefined, pageOf(q));
+      }
       const hosts = await store.listHostsFiltered(agency.id, { agencyIds: agency.ids, q: q.q || undefined, status: q.status, onlineSince: onlineSince(config) }, pageOf(q));
       return { ...hosts, items: hosts.items.map(withOnline) };
     });
@@ -85,10 +95,14 @@ export function apiRoutes(app: FastifyInstance, store: Store, config: ServerConf
     api.get('/api/v1/agencies/:agency/findings', async (req) => {
       const agency = await agencyFor(req);
       const q = parseWith(
-        PageQuerySchema.extend({ state: z.enum(['open', 'overdue', 'resolved', 'all']).default('open'), severity: SeveritySchema.optional(), directive: Text, q: Text }),
+        PageQuerySchema.extend({ state: z.enum(['open', 'overdue', 'resolved', 'all']).default('open'), severity: SeveritySchema.optional(), directive: Text, q: Text, asOf: AsOf }),
         req.query,
         'query',
       );
+      if (q.asOf) {
+        const now = new Date().toISOString();
+        return findingsView(store, agency, pastInstant(q.asOf, now), now, { state: q.state, severity: q.severity, directive: q.directive || undefined, q: q.q || undefined }, pageOf(q));
+      }
       return store.listFindings(
         agency.id,
         new Date().toISOString(),
@@ -105,7 +119,11 @@ export function apiRoutes(app: FastifyInstance, store: Store, config: ServerConf
 
     api.get('/api/v1/hosts/:host/results', async (req) => {
       const agent = await hostFor(req);
-      const q = parseWith(PageQuerySchema.extend({ status: CheckStatusSchema.optional(), severity: SeveritySchema.optional(), directive: Text, q: Text }), req.query, 'query');
+      const q = parseWith(PageQuerySchema.extend({ status: CheckStatusSchema.optional(), severity: SeveritySchema.optional(), directive: Text, q: Text, asOf: AsOf }), req.query, 'query');
+      if (q.asOf) {
+        const now = new Date().toISOString();
+        return hostResultsView(store, agent, pastInstant(q.asOf, now), now, { status: q.status, severity: q.severity, directive: q.directive || undefined, q: q.q || undefined }, pageOf(q));
+      }
       const detail = await store.hostDetail(agent.id);
       // Failures first, then errors, passes, not-applicable; by severity, then rule id.
       const results = await store.hostResultsFiltered(agent.id, { status: q.status, severity: q.severity, directive: q.directive || undefined, q: q.q || undefined }, pageOf(q));
