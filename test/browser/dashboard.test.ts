@@ -185,6 +185,40 @@ describe.skipIf(missing !== null)('dashboard in chromium', { timeout: 180_000 },
     await page.close();
   });
 
+  it('shows the agency and host pages as of a past date, paused against live updates, and goes back to live', async () => {
+    // The live test above turned RULE from pass to fail on this host: one second before that it passed.
+    const history = (await (await fetch(`${c.url}/api/v1/hosts/${agentId}/history?limit=1000`, { headers: { authorization: `Bearer ${tokens.soc}` } })).json()) as {
+      items: Array<{ ruleId: string; to: string; at: string }>;
+    };
+    const failedAt = history.items.find((h) => h.ruleId === RULE && h.to === 'fail')?.at;
+    expect(failedAt, 'the live test should have recorded RULE failing').toBeDefined();
+    const before = new Date(Date.parse(failedAt!) - 1000).toISOString();
+    const page = await newPage();
+    await signIn(page, tokens.soc!);
+    await page.goto(`${c.url}/#/agency/CISA`);
+    await page.getByRole('heading', { name: 'Failing rules' }).waitFor();
+    const local = await page.evaluate((iso) => {
+      const d = new Date(iso);
+      const pad = (n: number) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+    }, before);
+    await page.getByLabel('As of (your time zone)').fill(local);
+    await page.getByRole('button', { name: 'Show as of this date' }).click();
+    await page.getByRole('status').filter({ hasText: 'Showing this page as it stood at' }).waitFor();
+    // The field holds whole seconds.
+    expect(decodeURIComponent(await page.evaluate(() => location.hash))).toContain(`asOf=${before.slice(0, 19)}.000Z`);
+    // Live-only columns are not shown, and the host link keeps the date.
+    await page.locator('h2#hosts + table tbody tr').first().waitFor();
+    await page.locator('h2#hosts + table a', { hasText: 'deb12-web01' }).click();
+    const row = page.locator(`tr[data-rule="${RULE}"]`);
+    await expect.poll(() => row.getAttribute('data-status')).toBe('pass');
+    await expect.poll(() => page.locator('table.results caption').innerText()).toContain('as they stood then');
+    await page.getByRole('button', { name: 'Back to live' }).click();
+    await expect.poll(() => row.getAttribute('data-status')).toBe('fail');
+    expect(await page.getByText('Showing this page as it stood at').count()).toBe(0);
+    await page.close();
+  });
+
   it('renders every visible text with WCAG AA contrast on the overview, agency, host and rule views', async () => {
     const page = await newPage();
     await signIn(page, tokens.soc!);

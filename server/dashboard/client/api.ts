@@ -57,7 +57,7 @@ export interface OverviewAgency {
   findings: { open: number; overdue: number };
   trend: Array<{ day: string; score: number | null }>;
 }
-export interface Finding { id: number; agentId: string; hostname: string; ruleId: string; title: string; severity: string; directive: string | null; firstSeenAt: string; dueAt: string | null; overdue: boolean; resolvedAt: string | null; waived?: boolean }
+export interface Finding { id: number | null; agentId: string; hostname: string; ruleId: string; title: string; severity: string; directive: string | null; firstSeenAt: string; dueAt: string | null; overdue: boolean; resolvedAt: string | null; waived?: boolean }
 export interface Posture {
   agency: { id: number; name: string; parentName: string | null };
   asOf: string;
@@ -72,10 +72,12 @@ export interface Posture {
 }
 export interface HostSummary {
   agentId: string; hostname: string; os: string | null; agentVersion: string | null; enrolledAt: string; revoked: boolean;
-  lastSeenAt: string | null; lastScanAt: string | null; online?: boolean; counts: Counts;
-  delivery: { maxSeq: number; received: number; missing: number; complete: boolean };
+  lastSeenAt: string | null; lastScanAt: string | null; online?: boolean; counts: Counts & { waived?: number };
+  /** Absent as of a past date (live-only). */
+  delivery?: { maxSeq: number; received: number; missing: number; complete: boolean };
 }
-export interface StoredResult { ruleId: string; status: string; severity: string; seq: number; scanId: string; scannedAt: string; changedAt: string; result: ResultBody }
+/** seq, scanId and changedAt are absent as of a past date; waived is set there. */
+export interface StoredResult { ruleId: string; status: string; severity: string; seq?: number; scanId?: string; scannedAt: string; changedAt?: string; waived?: boolean; result: ResultBody }
 export interface ResultBody { title?: string; expected?: string; observed?: string; remediation?: string; references?: Record<string, string[]>; evidence?: unknown[]; error?: { code: string; message: string }; reason?: string }
 export interface StatusChange { ruleId: string; from: string | null; to: string; at: string; seq: number }
 export interface RuleHost { agentId: string; hostname: string; agency: string; status: string; since: string | null }

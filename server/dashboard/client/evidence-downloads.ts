@@ -11,15 +11,15 @@ export const EVIDENCE_FORMATS = [
   { format: 'html', label: 'Printable report' },
 ] as const;
 
-export function evidenceUrl(agency: string, format: string): string {
-  return `/api/v1/agencies/${enc(agency)}/evidence?format=${enc(format)}`;
+export function evidenceUrl(agency: string, format: string, asOf?: string): string {
+  return `/api/v1/agencies/${enc(agency)}/evidence?format=${enc(format)}${asOf ? `&asOf=${enc(asOf)}` : ''}`;
 }
 
-/** The buttons; wire them with wireEvidenceDownloads after mounting. */
-export function evidenceDownloads(agency: string): Safe {
+/** The buttons (the documents as of `asOf` when given); wire them with wireEvidenceDownloads after mounting. */
+export function evidenceDownloads(agency: string, asOf?: string): Safe {
   return html`<div class="evidence-downloads" role="group" aria-label="Download evidence">
-    <span class="muted">Evidence:</span>
-    ${EVIDENCE_FORMATS.map((f) => html`<button type="button" data-evidence-format="${f.format}" data-agency="${agency}">${f.label}</button>`)}
+    <span class="muted">Evidence${asOf ? ' as of this date' : ''}:</span>
+    ${EVIDENCE_FORMATS.map((f) => html`<button type="button" data-evidence-format="${f.format}" data-agency="${agency}" data-as-of="${asOf ?? ''}">${f.label}</button>`)}
     <span class="muted" data-evidence-status aria-live="polite"></span>
   </div>`;
 }
@@ -39,7 +39,7 @@ export function wireEvidenceDownloads(root: HTMLElement): void {
       if (status) status.textContent = 'Preparing…';
       try {
         const token = getToken();
-        const res = await fetch(evidenceUrl(agency, format), { headers: token ? { authorization: `Bearer ${token}` } : {} });
+        const res = await fetch(evidenceUrl(agency, format, button.dataset.asOf || undefined), { headers: token ? { authorization: `Bearer ${token}` } : {} });
         if (!res.ok) {
           const body = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
           throw new ApiError(res.status, body?.error?.code ?? `HTTP_${res.status}`, body?.error?.message ?? res.statusText);

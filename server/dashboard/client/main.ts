@@ -139,7 +139,8 @@ function onLive(e: LiveEvent): void {
       ? `Live: ${e.hostname} reported ${e.ruleId ?? `${e.changes ?? 'several'} changes`} ${e.ruleId ? (e.status ?? '').toUpperCase() : ''} at ${e.at.slice(11, 19)} UTC`
       : `Live: ${e.changes ?? 'several'} changes in ${e.agency} at ${e.at.slice(11, 19)} UTC`;
   } else if (e.type === 'host') liveStatus.textContent = `Live: ${e.hostname ?? e.agentId} went ${e.online ? 'online' : 'offline'} at ${e.at.slice(11, 19)} UTC`;
-  if (!relevant) return;
+  // A page shown as of a past date does not change with live results.
+  if (!relevant || v.params.has('asOf')) return;
   // Coalesce bursts: the first event refreshes at once, later ones within 250 ms of a refresh are
   // folded into one refresh at the end of that window, so a flood of results does not thrash the page.
   if (refreshTimer) return;
