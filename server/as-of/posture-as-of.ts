@@ -132,8 +132,6 @@ export function postureAsOf(
   dueSoonDays: number,
   revokedHosts: number,
 ): PostureAsOf {
-  let won = 0;
-  let possible = 0;
   const counts = { total: 0, pass: 0, fail: 0, error: 0, notApplicable: 0, waived: 0 };
   const failBySeverity: Record<Severity, number> = { critical: 0, high: 0, medium: 0, low: 0 };
   const byDirective = new Map<string, DirectiveCompliance & { ruleIds: Set<string> }>();
@@ -143,7 +141,6 @@ export function postureAsOf(
     hostTotal += m.hosts.length;
     for (const r of m.results) {
       const waived = isWaivedFailure(r);
-      const w = SEVERITY_WEIGHT[r.severity] ?? 1;
       if (waived) counts.waived += 1;
       else counts[countKey(r.status)] += 1;
       const directives = r.references.directives;
@@ -158,8 +155,6 @@ export function postureAsOf(
         if (applicable) dc[r.status as 'pass' | 'fail' | 'error'] += 1;
       }
       if (!applicable) continue;
-      possible += w;
-      if (r.status === 'pass') won += w;
       if (r.status === 'fail') failBySeverity[r.severity] += 1;
       let fr = byRule.get(r.ruleId);
       if (!fr) {
@@ -188,6 +183,7 @@ export function postureAsOf(
   const overdue = open.filter((f) => f.dueAt !== null && f.dueAt < at);
   const dueSoon = open.filter((f) => f.dueAt !== null && f.dueAt >= at && f.dueAt < soon);
   const asFinding = ({ waived: _w, ...f }: FindingAsOf) => f as unknown as Finding;
+  const { won, possible } = scoreSums(models);
   return {
     agency,
     asOf: at,
@@ -206,4 +202,26 @@ export function postureAsOf(
       dueSoonList: dueSoon.slice(0, FINDINGS_PREVIEW).map(asFinding),
     },
   };
+}
+
+/** The severity-weighted sums the score is built on: passing and applicable verdicts (a waived failure is neither). */
+export function scoreSums(models: readonly EvidenceModel[]): { won: number; possible: number } {
+  let won = 0;
+  let possible = 0;
+  for (const m of models) {
+    for (const r of m.results) {
+      if (r.status === 'not-applicable' || isWaivedFailure(r)) continue;
+      const w = SEVERITY_WEIGHT[r.severity] ?? 1;
+      possible += w;
+      if (r.status === 'pass') won += w;
+    }
+  }
+  return { won, possible };
+}
+
+/** One agency's own figures at T, as the federal overview rolls them up (online is live-only: null). */
+export function figuresAsOf(agencyId: number, model: EvidenceModel): { agencyId: number; won: number; possible: number; hosts: number; online: null; openFindings: number; overdueFindings: number } {
+  const at = model.assessment.generatedAt;
+  const open = findingsAsOf([model]).filter((f) => !f.waived);
+  return { agencyId, ...scoreSums([model]), hosts: model.hosts.length, online: null, openFindings: open.length, overdueFindings: open.filter((f) => f.dueAt !== null && f.dueAt < at).length };
 }

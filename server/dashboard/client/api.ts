@@ -53,7 +53,8 @@ export interface OverviewAgency {
   name: string;
   parentName: string | null;
   score: number | null;
-  hosts: { total: number; online: number };
+  /** online is null as of a past date. */
+  hosts: { total: number; online: number | null };
   findings: { open: number; overdue: number };
   trend: Array<{ day: string; score: number | null }>;
 }

@@ -10,6 +10,8 @@ import { AppError } from '../../../shared/errors.js';
 import { CheckStatusSchema } from '../../../shared/result.js';
 import { VERSION } from '../../../shared/version.js';
 import { subtree } from '../../auth/scope.js';
+import { agencyModelsAsOf, pastInstant } from '../../as-of/agency-models.js';
+import { figuresAsOf } from '../../as-of/posture-as-of.js';
 import { scopeOf, visibleAgency } from '../../auth/request-scope.js';
 import type { ServerConfig } from '../../config.js';
 import type { LiveHub } from '../../live/live-hub.js';
@@ -25,10 +27,14 @@ export interface OverviewAgency {
   name: string;
   parentName: string | null;
   score: number | null;
-  hosts: { total: number; online: number };
+  /** online is null as of a past date (live-only). */
+  hosts: { total: number; online: number | null };
   findings: { open: number; overdue: number };
   trend: Array<{ day: string; score: number | null }>;
 }
+
+/** Per-agency figures as of a past instant (server/as-of), in place of the live counters. */
+export type FiguresAt = Map<number, Omit<AgencyFigures, 'online'> & { online: number | null }>;
 
 /** Seen within two heartbeats plus one last-seen flush: the same rule as the host list's `online`. */
 export function onlineSince(config: ServerConfig, now = Date.now()): string {
@@ -73,23 +79,24 @@ export async function buildOverview(
   tree: AgencyNode[],
   visible: ReadonlySet<number>,
   now = new Date(),
+  figuresAt?: FiguresAt,
 ): Promise<{ agencies: OverviewAgency[]; federal: Rollup | null }> {
   const nowIso = now.toISOString();
   const all = visible.size === tree.length;
-  const figures = new Map<number, AgencyFigures>((await store.agencyFigures(nowIso, onlineSince(config, now.getTime()), all ? undefined : [...visible])).map((f) => [f.agencyId, f]));
+  const figures: FiguresAt = figuresAt ?? new Map((await store.agencyFigures(nowIso, onlineSince(config, now.getTime()), all ? undefined : [...visible])).map((f) => [f.agencyId, f]));
   const today = nowIso.slice(0, 10);
   const days = Array.from({ length: TREND_DAYS }, (_, i) => new Date(now.getTime() - (TREND_DAYS - 1 - i) * DAY_MS).toISOString().slice(0, 10));
   const daily = new Map<string, { won: number; possible: number }>();
   for (const d of await store.dailyPosture(days[0]!)) daily.set(`${d.agencyId}:${d.day}`, d);
   const rollup = (ids: number[]): Rollup => {
-    const sum = { won: 0, possible: 0, hosts: 0, online: 0, open: 0, overdue: 0 };
+    const sum = { won: 0, possible: 0, hosts: 0, online: figuresAt ? null : (0 as number | null), open: 0, overdue: 0 };
     for (const id of ids) {
       const f = figures.get(id);
       if (!f) continue;
       sum.won += f.won;
       sum.possible += f.possible;
       sum.hosts += f.hosts;
-      sum.online += f.online;
+      if (sum.online !== null && f.online !== null) sum.online += f.online;
       sum.open += f.openFindings;
       sum.overdue += f.overdueFindings;
     }
@@ -160,6 +167,17 @@ export function dashboardRoutes(app: FastifyInstance, store: Store, config: Serv
     api.get('/api/v1/overview', async (req) => {
       const { scope, tree } = await scopeOf(store, requireUser(req));
       // Viewers get no federal totals: they would count other agencies.
+      const { asOf } = parseWith(z.object({ asOf: z.iso.datetime({ offset: true }).optional() }), req.query, 'query');
+      if (asOf) {
+        // As of a past instant: each visible agency's own figures rebuilt from its evidence then; the trend ends that day.
+        const nowIso = new Date().toISOString();
+        const at = pastInstant(asOf, nowIso);
+        const visible = tree.filter((a) => scope.agencyIds.has(a.id));
+        const models = await agencyModelsAsOf(store, visible, at, nowIso);
+        const figuresAt: FiguresAt = new Map([...models].map(([id, m]) => [id, figuresAsOf(id, m)]));
+        const { agencies, federal } = await buildOverview(store, config, tree, scope.agencyIds, new Date(at), figuresAt);
+        return { asOf: at, federal: scope.all ? federal : null, agencies };
+      }
       const { agencies, federal } = await buildOverview(store, config, tree, scope.agencyIds);
       return { asOf: new Date().toISOString(), federal: scope.all ? federal : null, agencies };
     });

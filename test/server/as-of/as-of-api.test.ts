@@ -115,6 +115,20 @@ describe('asOf on the read API', () => {
     expect((await get(`/api/v1/hosts/web-1/results?asOf=${AFTER_T1}&status=pass`)).body.total).toBe(1);
   });
 
+  it('rebuilds the federal overview then: each agency rolled up over its components, online unknown, the trend ending that day', async () => {
+    const then = await get(`/api/v1/overview?asOf=${AFTER_T1}`);
+    expect(then.status).toBe(200);
+    expect(then.body.asOf).toBe(AFTER_T1);
+    const byName = Object.fromEntries(then.body.agencies.map((a: { name: string }) => [a.name, a]));
+    expect(byName.dhs).toMatchObject({ hosts: { total: 2, online: null }, findings: { open: 3, overdue: 0 } });
+    expect(byName.cisa).toMatchObject({ parentName: 'dhs', score: 0, hosts: { total: 1, online: null } });
+    expect(byName.dhs.trend.at(-1)).toEqual({ day: AFTER_T1.slice(0, 10), score: byName.dhs.score });
+    expect(then.body.federal).toMatchObject({ hosts: { total: 2, online: null } });
+    const viewer = await get(`/api/v1/overview?asOf=${AFTER_T1}`, cisaViewer);
+    expect(viewer.body.agencies.map((a: { name: string }) => a.name)).toEqual(['cisa']);
+    expect(viewer.body.federal).toBeNull();
+  });
+
   it('keeps a component viewer inside its component', async () => {
     expect((await get(`/api/v1/agencies/dhs/posture?asOf=${AFTER_T1}`, cisaViewer)).status).toBe(404);
     const own = await get(`/api/v1/agencies/cisa/posture?asOf=${AFTER_T1}`, cisaViewer);
