@@ -53,6 +53,8 @@ function findingOf(r: EvidenceResult, hostname: string, at: string): FindingAsOf
     dueAt,
     overdue: dueAt !== null && dueAt < at,
     resolvedAt: null,
+    tier: r.bod2604?.tier ?? null,
+    forensicTriage: r.bod2604?.forensicTriage ?? false,
     waived: isWaivedFailure(r),
   };
 }

@@ -7,6 +7,7 @@ import type { CheckStatus, PackRef, HostFacts } from '../../shared/result.js';
 import type { Severity } from '../../shared/rule-pack.js';
 import type { DigestFrame, ResultsFrame } from '../../shared/protocol.js';
 import type { PackBundleStore } from './pack-bundles.js';
+import type { Bod2604TierId, HostExposure } from '../../shared/bod-26-04.js';
 
 export type Role = 'admin' | 'soc' | 'agency-viewer';
 export const ROLES: readonly Role[] = ['admin', 'soc', 'agency-viewer'];
@@ -49,6 +50,16 @@ export interface Agent {
   counts: HostCounts;
   outboxDepth: number | null;
   dropped: number | null;
+  /** Administrator's exposure tag for BOD 26-04 (null: unset, treated as internet-exposed). */
+  exposure: HostExposure | null;
+}
+
+/** What setHostExposure changed. */
+export interface ExposureChange {
+  before: HostExposure | null;
+  after: HostExposure | null;
+  /** Open findings whose BOD 26-04 tier or due date changed with the tag. */
+  findingsRetiered: number;
 }
 
 export interface HostCounts {
@@ -130,9 +141,13 @@ export interface Finding {
   severity: Severity;
   directive: string | null;
   firstSeenAt: string;
+  /** Null for no clock, and for the BOD 26-04 "next system upgrade" tier (then `tier` says so). */
   dueAt: string | null;
   overdue: boolean;
   resolvedAt: string | null;
+  /** BOD 26-04 Table 1 tier when the finding has CVE inputs (docs/directive-clocks.md), else null. */
+  tier: Bod2604TierId | null;
+  forensicTriage: boolean;
 }
 
 export interface Posture {
@@ -305,6 +320,8 @@ export interface Store {
   consumeChallenge(agentId: string, nonce: string, now: string): Promise<boolean>;
   recordHello(agentId: string, hello: { agentVersion: string; host: HostFacts; packs: PackRef[] }): Promise<void>;
   touchAgents(seen: Array<{ id: string; lastSeenAt: string; outboxDepth?: number; dropped?: number }>): Promise<void>;
+  /** Set (or clear, with null) a host's exposure tag and re-tier its open BOD 26-04 findings, atomically; null when no such agent. */
+  setHostExposure(agentId: string, exposure: HostExposure | null): Promise<ExposureChange | null>;
 
   // ingest
   /** One transaction: every frame is stored or none; idempotent by (agent, seq). */

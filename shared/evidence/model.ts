@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { SeveritySchema } from '../rule-pack.js';
 import { PackRefSchema, RuleResultSchema, type ScanReport } from '../result.js';
+import { Bod2604DecisionSchema } from '../bod-26-04.js';
 
 export const EVIDENCE_MODEL_SCHEMA_ID = 'rampart.evidence/1';
 
@@ -63,6 +64,8 @@ export const EvidenceResultSchema = RuleResultSchema.extend({
   firstSeenAt: z.iso.datetime({ offset: true }).optional(),
   /** When the failure must be fixed by (firstSeenAt + clock days; collector only); its clock runs on through errors. */
   dueAt: z.iso.datetime({ offset: true }).optional(),
+  /** BOD 26-04 Table 1 tier of the open finding, with its inputs (collector only; docs/directive-clocks.md). */
+  bod2604: Bod2604DecisionSchema.optional(),
   waiver: WaiverSchema.optional(),
 });
 export type EvidenceResult = z.infer<typeof EvidenceResultSchema>;

@@ -5,16 +5,20 @@ import { describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import { openPostgresStore } from '../../server/store/postgres/pg-store.js';
 import { TEST_PG_URL, dropSchema, newSchemaName, pgReachable, pgSkipAllowed } from '../helpers/pg-schema.js';
-import { runStoreContract } from './store-contract.case.js';
+import { runStoreContract, type StoreContractOptions } from './store-contract.case.js';
+import { runTierContract } from './store-contract-tiers.case.js';
 
-runStoreContract({
+const sqlite: StoreContractOptions = {
   name: 'SQLite',
   async newStore() {
     const dir = mkdtempSync(path.join(tmpdir(), 'rampart-contract-'));
     const store = await openSqliteStore(dir);
     return { store, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
   },
-});
+};
+
+runStoreContract(sqlite);
+runTierContract(sqlite);
 
 const reachable = await pgReachable();
 
@@ -26,14 +30,16 @@ describe('PostgreSQL test server', () => {
 });
 
 if (reachable) {
-  runStoreContract({
+  const postgres: StoreContractOptions = {
     name: 'PostgreSQL',
     async newStore() {
       const schema = newSchemaName();
       const store = await openPostgresStore({ url: TEST_PG_URL, schema, poolSize: 4 });
       return { store, dispose: () => dropSchema(schema) };
     },
-  });
+  };
+  runStoreContract(postgres);
+  runTierContract(postgres);
 }
 
 describe('schema versions', () => {

@@ -269,6 +269,14 @@ CREATE TABLE pack_bundles (
 CREATE INDEX pack_bundles_agency ON pack_bundles(agency_id, pack_id, id);
 `,
   },
+  {
+    version: 6,
+    name: 'host exposure tags and BOD 26-04 tiers on findings',
+    sql: `
+ALTER TABLE agents ADD COLUMN exposure ${T} CHECK (exposure IN ('internet', 'internal'));
+ALTER TABLE findings ADD COLUMN tier ${T}, ADD COLUMN forensic_triage boolean NOT NULL DEFAULT false, ADD COLUMN tier_decision text;
+`,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -14,9 +14,11 @@ import { stateDigest } from '../../../shared/state-digest.js';
 import { AppError, isAppError } from '../../../shared/errors.js';
 import type { IngestFrame, IngestOutcome } from '../store.js';
 import { inTransaction } from './pg-pool.js';
+import { addDays } from '../../../shared/evidence/clocks.js';
+import { usesTable1 } from '../finding-clock.js';
+import { retierFindings, type TierCandidate } from './pg-finding-tiers.js';
 
 const STATUS_INDEX: Record<string, number> = { pass: 0, fail: 1, error: 2, 'not-applicable': 3 };
-const DAY_MS = 86_400_000;
 /** Record separator between JSON bodies in one parameter. */
 const RS = '\u001e';
 /** SQLSTATEs worth a retry by the agent: serialization failure, deadlock, lock timeout, statement timeout, too many connections. */
@@ -137,6 +139,8 @@ export class PgIngest {
       agentDeltas.get(agentKey)!.counts[i]! += delta;
     };
     const scans: Array<{ agentKey: number; scanId: string; at: string }> = [];
+    // Failing results with BOD 26-04 CVE inputs, the last per (agent, rule): re-tiered after the rounds.
+    const tiered = new Map<string, TierCandidate>();
 
     // 3. Rounds: each is one statement for the results (upsert + history + findings) and, when
     //    needed, one for removals and one reading digests.
@@ -193,11 +197,16 @@ export class PgIngest {
             // character, so it never occurs inside): ~5x cheaper than a text[] of escaped JSON.
             list.map((a) => JSON.stringify(a.result)).join(RS),
             list.map((a) => a.work.item.agencyId),
-            list.map((a, i) => (a.result.clockDays === undefined ? null : new Date(Date.parse(at[i]!) + a.result.clockDays * DAY_MS).toISOString())),
+            list.map((a, i) => (a.result.clockDays === undefined ? null : addDays(at[i]!, a.result.clockDays))),
             list.map((a) => a.result.clockDirective ?? null),
             list.map((_, i) => i),
           ],
         );
+        for (const a of list) {
+          const k = `${a.work.agentKey}:${this.rules.get(a.ruleId)!.key}`;
+          if (usesTable1(a.result)) tiered.set(k, { agentKey: a.work.agentKey, ruleKey: this.rules.get(a.ruleId)!.key, seq: a.work.item.frame.seq, result: a.result });
+          else tiered.delete(k);
+        }
         for (const row of up.rows) {
           const a = applied.get(`${row.agent_key}:${row.rule_key}`)!;
           outcomes[a.work.idx]!.changes!.push({ ruleId: a.ruleId, from: row.prev, to: row.status });
@@ -253,6 +262,8 @@ export class PgIngest {
         }
       }
     }
+
+    await retierFindings(c, [...tiered.values()]);
 
     // 4. Scan history, counters (sorted: concurrent replicas lock counter rows in one order), the
     //    agents' counters and delivery figures — one statement, the last before COMMIT, so the

@@ -24,6 +24,8 @@ import type {
 } from '../store.js';
 import { AGENCY_SELECT, AGENT_SELECT, toAgency, toAgent, toUser, type AgencyRow, type AgentRow, type UserRow } from '../sqlite/rows.js';
 import { PgIngest } from './pg-ingest.js';
+import { setHostExposurePg } from './pg-finding-tiers.js';
+import type { HostExposure } from '../../../shared/bod-26-04.js';
 import { PgPackBundles } from './pg-pack-bundles.js';
 import { migratePg } from './migrations.js';
 import { checkPool, createPool, inTransaction, isUniqueViolation, type PgOptions } from './pg-pool.js';
@@ -265,6 +267,10 @@ export class PostgresStore implements Store {
   }
 
   // --- ingest and posture ---------------------------------------------------------------------
+
+  async setHostExposure(agentId: string, exposure: HostExposure | null) {
+    return setHostExposurePg(this.pool, agentId, exposure);
+  }
 
   async ingest(frames: IngestFrame[]): Promise<IngestOutcome[]> {
     return this.ingestor.ingest(frames);

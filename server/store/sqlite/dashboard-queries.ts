@@ -28,6 +28,7 @@ import type {
 } from '../store.js';
 import { hostSummary } from './posture-queries.js';
 import { AGENT_SELECT, type AgentRow } from './rows.js';
+import { FINDING_SELECT, toFinding, type FindingRow } from '../finding-rows.js';
 
 const DAY_MS = 86_400_000;
 const FAILING_RULES_LIMIT = 100;
@@ -138,39 +139,6 @@ export function hostResultsFiltered(db: Database, agentId: string, filter: Resul
     total,
     page,
   );
-}
-
-interface FindingRow {
-  id: number;
-  agent_id: string;
-  hostname: string;
-  rule_id: string;
-  title: string;
-  severity: Severity;
-  directive: string | null;
-  first_seen_at: string;
-  due_at: string | null;
-  resolved_at: string | null;
-}
-
-const FINDING_SELECT =
-  'SELECT f.id, g.id AS agent_id, g.hostname, r.id AS rule_id, r.title, r.severity, f.directive, f.first_seen_at, f.due_at, f.resolved_at ' +
-  'FROM findings f JOIN agents g ON g.key = f.agent_key JOIN rules r ON r.key = f.rule_key';
-
-function toFinding(row: FindingRow, now: string): Finding {
-  return {
-    id: row.id,
-    agentId: row.agent_id,
-    hostname: row.hostname,
-    ruleId: row.rule_id,
-    title: row.title,
-    severity: row.severity,
-    directive: row.directive,
-    firstSeenAt: row.first_seen_at,
-    dueAt: row.due_at,
-    overdue: row.resolved_at === null && row.due_at !== null && row.due_at < now,
-    resolvedAt: row.resolved_at,
-  };
 }
 
 /**

@@ -13,6 +13,7 @@ import { VERSION } from '../../../shared/version.js';
 import { waiverKey } from '../waivers.js';
 import { SqliteWaivers } from './waivers.js';
 import { sqliteAgencyCadence, type CadenceObligation } from './cadence-query.js';
+import { parseDecision } from '../finding-clock.js';
 
 export interface AgencyEvidenceOptions {
   /** Agency name or numeric id. */
@@ -101,7 +102,7 @@ export async function sqliteAgencyEvidence(db: Database, options: AgencyEvidence
   const at = asOf ?? options.now;
   const waivers = await new SqliteWaivers(db).waiversAt(agency.id, at);
   const resultStmt = db.prepare(
-    `SELECT r.scanned_at, r.body, f.first_seen_at, f.due_at
+    `SELECT r.scanned_at, r.body, f.first_seen_at, f.due_at, f.tier_decision
        FROM results r
        JOIN rules ru ON ru.key = r.rule_key
        LEFT JOIN findings f ON f.agent_key = r.agent_key AND f.rule_key = r.rule_key AND f.resolved_at IS NULL
@@ -114,7 +115,7 @@ export async function sqliteAgencyEvidence(db: Database, options: AgencyEvidence
       results.push(...resultsAsOf(db, a, asOf, waivers));
       continue;
     }
-    for (const row of resultStmt.all(a.key) as Array<{ scanned_at: string; body: string; first_seen_at: string | null; due_at: string | null }>) {
+    for (const row of resultStmt.all(a.key) as Array<{ scanned_at: string; body: string; first_seen_at: string | null; due_at: string | null; tier_decision: string | null }>) {
       const parsed = RuleResultSchema.safeParse(parseJson(row.body));
       if (!parsed.success) continue; // stored bodies were validated at ingest; skip anything unreadable rather than fail the export
       const r = parsed.data;
@@ -128,6 +129,7 @@ export async function sqliteAgencyEvidence(db: Database, options: AgencyEvidence
         collectedAt: row.scanned_at,
         ...(open && row.first_seen_at ? { firstSeenAt: row.first_seen_at } : {}),
         ...(open && row.due_at ? { dueAt: row.due_at } : {}),
+        ...tierOf(open ? row.tier_decision : null),
         ...(waiver ? { waiver } : {}),
       });
     }
@@ -175,7 +177,7 @@ function resultsAsOf(db: Database, agent: AgentRow, asOf: string, waivers: Map<s
   const current = db.prepare('SELECT scanned_at, changed_at, body FROM results WHERE agent_key = ? AND rule_key = ?');
   const ruleRow = db.prepare('SELECT id, pack_id, title, severity, clock_days, clock_directive, directives FROM rules WHERE key = ?');
   const finding = db.prepare(
-    'SELECT first_seen_at, due_at FROM findings WHERE agent_key = ? AND rule_key = ? AND first_seen_at <= ? AND (resolved_at IS NULL OR resolved_at > ?) ORDER BY id DESC LIMIT 1',
+    'SELECT first_seen_at, due_at, tier_decision FROM findings WHERE agent_key = ? AND rule_key = ? AND first_seen_at <= ? AND (resolved_at IS NULL OR resolved_at > ?) ORDER BY id DESC LIMIT 1',
   );
   const out: EvidenceResult[] = [];
   for (const [ruleKey, h] of latest) {
@@ -213,7 +215,7 @@ function resultsAsOf(db: Database, agent: AgentRow, asOf: string, waivers: Map<s
       collectedAt = h.at;
     }
     const failing = result.status === 'fail';
-    const open = failing || result.status === 'error' ? (finding.get(agent.key, ruleKey, asOf, asOf) as { first_seen_at: string; due_at: string | null } | undefined) : undefined;
+    const open = failing || result.status === 'error' ? (finding.get(agent.key, ruleKey, asOf, asOf) as { first_seen_at: string; due_at: string | null; tier_decision: string | null } | undefined) : undefined;
     const waiver = failing ? waivers.get(waiverKey(agent.id, result.ruleId)) : undefined;
     out.push({
       ...result,
@@ -221,8 +223,15 @@ function resultsAsOf(db: Database, agent: AgentRow, asOf: string, waivers: Map<s
       collectedAt,
       ...(open ? { firstSeenAt: open.first_seen_at } : {}),
       ...(open?.due_at ? { dueAt: open.due_at } : {}),
+      ...tierOf(open?.tier_decision ?? null),
       ...(waiver ? { waiver } : {}),
     });
   }
   return out.sort((x, y) => (x.ruleId < y.ruleId ? -1 : x.ruleId > y.ruleId ? 1 : 0));
+}
+
+/** The open finding's BOD 26-04 tier (findings.tier_decision), as the evidence result's `bod2604`. */
+function tierOf(text: string | null): Pick<EvidenceResult, 'bod2604'> {
+  const d = parseDecision(text);
+  return d ? { bod2604: d } : {};
 }

@@ -8,9 +8,11 @@ import type { DigestFrame, ResultItem, ResultsFrame } from '../../../shared/prot
 import { stateDigest } from '../../../shared/state-digest.js';
 import { AppError } from '../../../shared/errors.js';
 import type { IngestFrame, IngestOutcome } from '../store.js';
+import { addDays } from '../../../shared/evidence/clocks.js';
+import { usesTable1 } from '../finding-clock.js';
+import { SqliteFindingTiers } from './finding-tiers.js';
 
 const STATUS_INDEX: Record<string, number> = { pass: 0, fail: 1, error: 2, 'not-applicable': 3 };
-const DAY_MS = 86_400_000;
 
 interface RuleMeta {
   key: number;
@@ -49,8 +51,10 @@ export class SqliteIngest {
   private readonly agentKeys = new Map<string, number>();
   private readonly s: Record<string, Statement>;
   private readonly runBatch: Transaction<(frames: IngestFrame[]) => IngestOutcome[]>;
+  private readonly tiers: SqliteFindingTiers;
 
   constructor(private readonly db: Database) {
+    this.tiers = new SqliteFindingTiers(db);
     this.s = {
       agentKey: db.prepare('SELECT key FROM agents WHERE id = ?'),
       insertSeq: db.prepare('INSERT OR IGNORE INTO received_seqs (agent_key, seq, kind, received_at) VALUES (?, ?, ?, ?)'),
@@ -180,14 +184,21 @@ export class SqliteIngest {
       const row = s.upsert!.get(agentKey, ruleKey, r.status, frame.seq, frame.scanId, scannedAt, scannedAt, JSON.stringify(r)) as
         | { prev: string | null; status: string }
         | undefined;
-      if (!row || row.prev === row.status) continue;
+      if (!row) continue;
+      // BOD 26-04 Table 1: the open finding follows the result's CVE inputs (finding-tiers.ts).
+      const tiered = usesTable1(r);
+      if (row.prev === row.status) {
+        if (tiered) this.tiers.retier(agentKey, ruleKey, r);
+        continue;
+      }
       changes.push({ ruleId: r.ruleId, from: row.prev, to: r.status });
       s.history!.run(agentKey, ruleKey, row.prev, r.status, scannedAt, frame.seq);
       if (row.prev !== null) count(ruleKey, row.prev, -1);
       count(ruleKey, r.status, 1);
       if (r.status === 'fail') {
-        const due = r.clockDays === undefined ? null : new Date(Date.parse(scannedAt) + r.clockDays * DAY_MS).toISOString();
+        const due = r.clockDays === undefined ? null : addDays(scannedAt, r.clockDays);
         s.openFinding!.run(agencyId, agentKey, ruleKey, scannedAt, due, r.clockDirective ?? null);
+        if (tiered) this.tiers.retier(agentKey, ruleKey, r);
       } else if ((r.status === 'pass' || r.status === 'not-applicable') && row.prev !== null) {
         s.resolveFinding!.run(scannedAt, agentKey, ruleKey);
       }

@@ -8,6 +8,7 @@ import { WAIVERS_MIGRATION } from './migration-waivers.js';
 import { DASHBOARD_MIGRATION } from './migration-dashboard.js';
 import { SCAN_HISTORY_MIGRATION } from './migration-scan-history.js';
 import { PACK_BUNDLES_MIGRATION } from './migration-pack-bundles.js';
+import { EXPOSURE_MIGRATION } from './migration-exposure.js';
 
 export interface Migration {
   version: number;
@@ -168,6 +169,7 @@ CREATE TABLE agency_rule_counts (
   DASHBOARD_MIGRATION,
   SCAN_HISTORY_MIGRATION,
   PACK_BUNDLES_MIGRATION,
+  EXPOSURE_MIGRATION,
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -37,6 +37,7 @@ export interface AgentRow {
   n_na: number;
   outbox_depth: number | null;
   dropped: number | null;
+  exposure: string | null;
 }
 
 export interface UserRow {
@@ -82,6 +83,7 @@ export function toAgent(r: AgentRow): Agent {
     counts: countsOf(r),
     outboxDepth: r.outbox_depth,
     dropped: r.dropped,
+    exposure: r.exposure === 'internet' || r.exposure === 'internal' ? r.exposure : null,
   };
 }
 

@@ -22,6 +22,8 @@ import type {
   User,
 } from '../store.js';
 import { SqliteIngest } from './ingest.js';
+import { SqliteFindingTiers } from './finding-tiers.js';
+import type { HostExposure } from '../../../shared/bod-26-04.js';
 import { SqlitePackBundles } from './pack-bundles.js';
 import { migrate } from './migrations.js';
 import { openDatabase, type OpenOptions } from './open-database.js';
@@ -253,6 +255,10 @@ export class SqliteStore implements Store {
     this.db.transaction(() => {
       for (const s of seen) stmt.run(s.lastSeenAt, s.outboxDepth ?? null, s.dropped ?? null, s.id);
     })();
+  }
+
+  async setHostExposure(agentId: string, exposure: HostExposure | null) {
+    return new SqliteFindingTiers(this.db).setHostExposure(agentId, exposure);
   }
 
   // --- ingest and posture ---------------------------------------------------------------------
