@@ -20,9 +20,10 @@ export const AGENT_HELP = `Usage: rampart agent <enroll|run|install-service|stat
   run [--state-dir DIR] [--once] [--timeout SECONDS] [--server URL]... [--schedule CRON]
       [--jitter SECONDS] [--pack FILE]... [--tailoring FILE] [--log-level LEVEL]
       [--trusted-keys DIR] [--allow-unsigned]
+      [--scan-memory-mb MB] [--scan-cpu-seconds S] [--scan-timeout S]
         Scan at start and on the schedule (default hourly, up to 600 s random delay) and stream
         what changed to the collector. --once: one scan, wait until everything is acknowledged,
-        exit (0; 3 after --timeout, default 300 s).
+        exit (0; 3 after --timeout, default 300 s, or when the watchdog stopped the scan).
   install-service [--state-dir DIR] [--unit-path FILE] [--user USER] [--server URL]...
         Write a hardened systemd unit (default /etc/systemd/system/rampart-agent.service); it does
         not enable or start it.
@@ -34,6 +35,12 @@ in --trusted-keys (default <state-dir>/trusted-keys/*.pub, RAMPART_TRUSTED_KEYS)
 also accepts unsigned ones and warns on every use: development only.
 TLS (enroll and run): --ca FILE verifies an https collector with this CA (RAMPART_CA_FILE);
 --client-cert FILE --client-key FILE for mutual TLS (RAMPART_CLIENT_CERT, RAMPART_CLIENT_KEY).
+
+Scan watchdog: each scan runs in its own process (\`agent scan-worker\`, started by \`run\` only), stopped
+when it passes --scan-memory-mb (resident memory, default 256; RAMPART_SCAN_MEMORY_MB),
+--scan-cpu-seconds (user + system CPU, default 30; RAMPART_SCAN_CPU_SECONDS) or --scan-timeout (wall
+seconds, default 300; RAMPART_SCAN_TIMEOUT_SECONDS). Rules still running when a scan is stopped are
+skipped for 24 h and reported as ERR_WATCHDOG_DENYLISTED errors; the scan is retried after 5 s, 10 s, 20 s.
 
 State dir default: /var/lib/rampart-agent as root, ./.rampart/agent otherwise (RAMPART_STATE_DIR).
 Exit codes: 0 ok, 2 usage or configuration error, 3 runtime failure or --once timeout,
@@ -64,6 +71,8 @@ export async function agentCommand(argv: string[], io: AgentCommandIO): Promise<
         return await installServiceCommand(rest, io);
       case 'status':
         return await statusCommand(rest, io);
+      case 'scan-worker':
+        return await (await import('../worker/scan-worker.js')).runScanWorker();
       default:
         throw new AppError('ERR_USAGE', `unknown agent command "${sub}"; run \`rampart agent --help\``);
     }
@@ -101,6 +110,9 @@ function flagsOf(values: Record<string, unknown>): AgentFlags {
   if (typeof values.ca === 'string') flags.ca = values.ca;
   if (typeof values['client-cert'] === 'string') flags.clientCert = values['client-cert'];
   if (typeof values['client-key'] === 'string') flags.clientKey = values['client-key'];
+  if (typeof values['scan-memory-mb'] === 'string') flags.scanMemoryMb = values['scan-memory-mb'];
+  if (typeof values['scan-cpu-seconds'] === 'string') flags.scanCpuSeconds = values['scan-cpu-seconds'];
+  if (typeof values['scan-timeout'] === 'string') flags.scanTimeoutSeconds = values['scan-timeout'];
   return flags;
 }
 
@@ -149,6 +161,9 @@ async function runCommand(argv: string[], io: AgentCommandIO): Promise<number> {
     tailoring: { type: 'string' },
     'trusted-keys': { type: 'string' },
     'allow-unsigned': { type: 'boolean', default: false },
+    'scan-memory-mb': { type: 'string' },
+    'scan-cpu-seconds': { type: 'string' },
+    'scan-timeout': { type: 'string' },
   });
   if (values.help) {
     io.stdout.write(AGENT_HELP);

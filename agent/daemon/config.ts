@@ -7,6 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import cron from 'node-cron';
 import { AppError } from '../../shared/errors.js';
+import { SCAN_LIMIT_DEFAULTS } from '../watchdog/limits.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -55,6 +56,13 @@ export const AgentConfigSchema = z.strictObject({
   /** HTTPS_PROXY / NO_PROXY (standard variables): an http:// CONNECT proxy for https collectors (proxy-tunnel.ts). */
   httpsProxy: z.string().min(1).optional(),
   noProxy: z.string().optional(),
+  /**
+   * Scan watchdog (agent/watchdog/): every scan runs in its own process, stopped when its resident
+   * memory (MB), its CPU time (user + system seconds) or its wall time (seconds) exceeds these.
+   */
+  scanMemoryMb: Int(64).max(65_536),
+  scanCpuSeconds: z.coerce.number().min(0.5).max(86_400),
+  scanTimeoutSeconds: Int(1).max(86_400),
 });
 export type AgentConfig = Readonly<z.infer<typeof AgentConfigSchema>>;
 
@@ -73,6 +81,9 @@ export interface AgentFlags {
   ca?: string;
   clientCert?: string;
   clientKey?: string;
+  scanMemoryMb?: string;
+  scanCpuSeconds?: string;
+  scanTimeoutSeconds?: string;
 }
 
 export function defaultStateDir(isRoot = process.getuid?.() === 0, cwd = process.cwd()): string {
@@ -115,6 +126,9 @@ export function loadAgentConfig(flags: AgentFlags, env: NodeJS.ProcessEnv): Agen
     tailoring: flags.tailoring ?? get('TAILORING'),
     fixtureRoot: env.RAMPART_FIXTURE_ROOT || undefined,
     onceTimeoutSeconds: flags.timeout ?? get('ONCE_TIMEOUT_SECONDS') ?? 300,
+    scanMemoryMb: flags.scanMemoryMb ?? get('SCAN_MEMORY_MB') ?? SCAN_LIMIT_DEFAULTS.memoryMb,
+    scanCpuSeconds: flags.scanCpuSeconds ?? get('SCAN_CPU_SECONDS') ?? SCAN_LIMIT_DEFAULTS.cpuSeconds,
+    scanTimeoutSeconds: flags.scanTimeoutSeconds ?? get('SCAN_TIMEOUT_SECONDS') ?? SCAN_LIMIT_DEFAULTS.timeoutSeconds,
   };
   const parsed = AgentConfigSchema.safeParse(raw);
   if (!parsed.success) {

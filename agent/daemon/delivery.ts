@@ -5,6 +5,7 @@
  * outbox is sent again from the oldest seq (the collector dedupes by (agent, seq)); a frame
  * leaves the outbox only when its ack arrives, after the acknowledged state is persisted.
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../shared/log.js';
 import {
@@ -17,7 +18,7 @@ import {
   type ResyncFrame,
   type WelcomeFrame,
 } from '../../shared/protocol.js';
-import type { ScanReport } from '../../shared/result.js';
+import type { PackRef, RuleResult, ScanReport } from '../../shared/result.js';
 import type { Connection, ConnectionHandlers } from './connection.js';
 import type { Outbox, SeqFrame } from './outbox.js';
 import { planDelta, splitPlan } from './rule-state.js';
@@ -135,6 +136,23 @@ export class Delivery extends EventEmitter<DeliveryEvents> {
     const summary = { full: plan.full, frames: parts.length, results: plan.results.length, removed: plan.removed.length, seqs };
     this.log.info({ scanId: report.scanId, full: summary.full, frames: summary.frames, results: summary.results, removed: summary.removed, firstSeq: seqs[0], lastSeq: seqs.at(-1), depth: this.outbox.depth }, 'Scan queued');
     return summary;
+  }
+
+  /**
+   * Queue one result that did not come from a finished scan (the watchdog stopped the scan): a
+   * delta frame of its own that changes nothing else. A full state still owed stays owed.
+   */
+  enqueueEvent(result: RuleResult, packs: PackRef[], scannedAt: string): Promise<number> {
+    return this.serial(async () => {
+      const env = await this.outbox.append((seq) => {
+        const frame: ResultsFrame = { v: PROTOCOL_VERSION, type: 'results', seq, scanId: randomUUID(), scannedAt, packs, full: false, results: [result] };
+        return frame as unknown as SeqFrame;
+      });
+      this.tracker.noteQueued(env.frame as unknown as ResultsFrame);
+      this.log.info({ seq: env.frame.seq, ruleId: result.ruleId, code: result.error?.code, depth: this.outbox.depth }, 'Watchdog event queued');
+      this.pump();
+      return env.frame.seq;
+    });
   }
 
   /** Queue a digest of the state the collector will hold once the outbox drains. */

@@ -12,11 +12,16 @@ import type { PackRef } from '../../shared/result.js';
 import type { AppError } from '../../shared/errors.js';
 import { loadPacks, shippedPackFiles, type LoadedPacks } from '../rules/load-packs.js';
 import { InstalledPacks, packFilesWith, verifyBundle, type InstalledPackFile, type PackTrust } from '../rules/pack-bundle.js';
+import type { PackCache } from '../rules/pack-cache.js';
 import { loadTrustedKeys } from '../rules/signing-keys.js';
+import type { PackUpdateOutcome } from '../watchdog/messages.js';
 import type { AgentConfig } from './config.js';
 import path from 'node:path';
 
-export type PackUpdateOutcome = { status: 'installed' | 'unchanged'; packId: string; version: string } | { status: 'refused'; code: string; message: string };
+export type { PackUpdateOutcome };
+
+/** The part of the agent configuration that decides which packs run. */
+export type PackSettings = Pick<AgentConfig, 'packs' | 'tailoring' | 'trustedKeys' | 'allowUnsigned'>;
 
 export class PackUpdates {
   private loaded!: LoadedPacks;
@@ -25,11 +30,13 @@ export class PackUpdates {
   readonly store: InstalledPacks;
 
   constructor(
-    private readonly config: AgentConfig,
+    private readonly config: PackSettings,
     stateDir: string,
     private readonly log: Logger,
     /** Called after a pack was installed (the daemon scans again). */
     private readonly onInstalled: (ref: PackRef) => void = () => undefined,
+    /** Validated-pack cache (null: none; default: the installation's, see pack-cache.ts). */
+    private readonly cache?: PackCache | null,
   ) {
     this.store = new InstalledPacks(path.join(stateDir, 'packs'));
   }
@@ -55,7 +62,7 @@ export class PackUpdates {
   }
 
   private load(files: string[]): Promise<LoadedPacks> {
-    return loadPacks({ packFiles: files, ...(this.config.tailoring ? { tailoringFile: this.config.tailoring } : {}) });
+    return loadPacks({ packFiles: files, ...(this.config.tailoring ? { tailoringFile: this.config.tailoring } : {}), ...(this.cache !== undefined ? { cache: this.cache } : {}) });
   }
 
   /** Load the packs at start (throws like loadPacks when the local packs are broken). */

@@ -7,7 +7,8 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from '../../shared/log.js';
 
-export type ScanReason = 'start' | 'schedule' | 'resync' | 'pack';
+/** Why a scan runs; `watchdog`: again after the watchdog stopped the previous one. */
+export type ScanReason = 'start' | 'schedule' | 'resync' | 'pack' | 'watchdog';
 
 export class ScanScheduler {
   private task: ScheduledTask | undefined;

@@ -18,6 +18,9 @@ describe('agent configuration', () => {
       logLevel: 'info',
       packs: [],
       onceTimeoutSeconds: 300,
+      scanMemoryMb: 256,
+      scanCpuSeconds: 30,
+      scanTimeoutSeconds: 300,
     });
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.serverUrls)).toBe(true);
@@ -48,6 +51,18 @@ describe('agent configuration', () => {
       expect(isAppError(err) && err.code).toBe('ERR_CONFIG_INVALID');
       const msg = (err as Error).message;
       for (const key of ['schedule', 'serverUrls', 'jitterSeconds', 'logLevel', 'outboxMaxFrames']) expect(msg).toContain(key);
+    }
+  });
+
+  it('takes the scan watchdog limits from flags or RAMPART_SCAN_* and refuses ones no scan could meet', () => {
+    const c = loadAgentConfig({ stateDir: '/s', scanCpuSeconds: '2.5' }, { RAMPART_SCAN_MEMORY_MB: '512', RAMPART_AGENT_SCAN_TIMEOUT_SECONDS: '60' });
+    expect(c).toMatchObject({ scanMemoryMb: 512, scanCpuSeconds: 2.5, scanTimeoutSeconds: 60 });
+    try {
+      loadAgentConfig({ stateDir: '/s', scanMemoryMb: '16' }, { RAMPART_SCAN_CPU_SECONDS: '0.1', RAMPART_SCAN_TIMEOUT_SECONDS: '0' });
+      expect.unreachable();
+    } catch (err) {
+      expect(isAppError(err) && err.code).toBe('ERR_CONFIG_INVALID');
+      for (const key of ['scanMemoryMb', 'scanCpuSeconds', 'scanTimeoutSeconds']) expect((err as Error).message).toContain(key);
     }
   });
 

@@ -19,6 +19,7 @@ import { statePaths } from '../../../agent/daemon/state-dir.js';
 import { loadAgentTls } from '../../../agent/daemon/tls-client.js';
 import { hasOpenssl, makeCa, makeLeaf, type Ca } from '../../helpers/test-certs.js';
 import { startTestCollector, type TestCollector } from '../../helpers/test-collector.js';
+import { buildWorkerEntry, type WorkerEntry } from '../helpers/worker-entry.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 if (!hasOpenssl() && process.env.CI === 'true') throw new Error('proxy tests need the openssl CLI for test certificates');
@@ -28,6 +29,7 @@ let ca: Ca;
 let collector: TestCollector;
 let proxy: http.Server;
 let proxyPort: number;
+let worker: WorkerEntry;
 const tunnels: string[] = [];
 const open = new Set<net.Socket>();
 
@@ -53,6 +55,7 @@ describe('parsing HTTPS_PROXY and NO_PROXY', () => {
 describe.skipIf(!hasOpenssl())('an agent behind an HTTP CONNECT proxy', { timeout: 120_000 }, () => {
   beforeAll(async () => {
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'rampart-proxy-'));
+    worker = await buildWorkerEntry();
     ca = makeCa(tmp, 'proxy-test-ca');
     const leaf = makeLeaf(tmp, ca, 'collector', 'server');
     collector = await startTestCollector({ tlsCert: leaf.cert, tlsKey: leaf.key });
@@ -84,6 +87,7 @@ describe.skipIf(!hasOpenssl())('an agent behind an HTTP CONNECT proxy', { timeou
     for (const socket of open) socket.destroy();
     await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
     await collector?.dispose();
+    worker?.dispose();
     if (tmp) await fs.rm(tmp, { recursive: true, force: true });
   });
 
@@ -106,7 +110,7 @@ describe.skipIf(!hasOpenssl())('an agent behind an HTTP CONNECT proxy', { timeou
     const authority = new URL(collector.url).host;
     expect(tunnels).toContain(authority);
     const before = tunnels.length;
-    expect(await runAgent(config, { once: true }, silentLogger())).toBe(0);
+    expect(await runAgent(config, { once: true, worker: worker.command }, silentLogger())).toBe(0);
     // The challenge and the WebSocket each went through the proxy.
     expect(tunnels.length - before).toBeGreaterThanOrEqual(2);
     const agent = await collector.store.getAgent(identity.agentId);
@@ -120,7 +124,7 @@ describe.skipIf(!hasOpenssl())('an agent behind an HTTP CONNECT proxy', { timeou
   it('dials NO_PROXY hosts directly', async () => {
     const env = envFor({ HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`, NO_PROXY: 'localhost,127.0.0.1' });
     const before = tunnels.length;
-    expect(await runAgent(loadAgentConfig({}, env), { once: true }, silentLogger())).toBe(0);
+    expect(await runAgent(loadAgentConfig({}, env), { once: true, worker: worker.command }, silentLogger())).toBe(0);
     expect(tunnels.length).toBe(before);
   });
 

@@ -1,0 +1,186 @@
+/**
+ * @module One scan process under the watchdog: spawn our own entry with a FIXED argument list
+ * (WORKER_ARGS; the V8 heap capped at the memory limit), hand it the job over IPC, parse every
+ * message it sends, sample its /proc entry every 100 ms and stop it (SIGTERM, SIGKILL after a
+ * grace) once its resident memory, CPU time or wall time passes the limit. Its standard error
+ * (pino lines) is passed through to ours, line by line.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import type { ErrorCode } from '../../shared/errors.js';
+import type { PackRef, ScanReport } from '../../shared/result.js';
+import { WATCHDOG_POLICY, type ScanLimits } from './limits.js';
+import { WORKER_ARGS, WorkerMessageSchema, type Job, type PackUpdateOutcome } from './messages.js';
+import { readProcUsage } from './proc-usage.js';
+
+/** How to start a scan process: the node binary and our entry script, or a single executable alone. */
+export interface WorkerCommand {
+  execPath: string;
+  /** dist/rampart.js or rampart-agent.mjs; absent when execPath is the single executable itself. */
+  entry?: string;
+}
+
+/** The command of this very process (what `agent run` was started as). */
+export function ownWorkerCommand(): WorkerCommand {
+  const argv1 = process.argv[1];
+  const entry = argv1 === undefined ? undefined : path.resolve(argv1);
+  // A single executable sees itself as argv[1]: it is the whole command.
+  return entry === undefined || entry === process.execPath ? { execPath: process.execPath } : { execPath: process.execPath, entry };
+}
+
+export type StopCode = Extract<ErrorCode, 'ERR_WATCHDOG_MEMORY' | 'ERR_WATCHDOG_CPU' | 'ERR_WATCHDOG_TIMEOUT' | 'ERR_WATCHDOG_CRASHED'>;
+
+export interface ProcessUsage {
+  /** user + system CPU of the scan process (Node start-up included), ms. */
+  cpuMs: number;
+  /** CPU of the commands it ran (apt-get, nft, …), ms. */
+  childrenCpuMs: number;
+  /** Highest resident set seen (its own getrusage maxRSS when it finished), KiB. */
+  peakRssKb: number;
+  wallMs: number;
+}
+
+export interface ProcessResult {
+  packs?: PackRef[];
+  report?: ScanReport;
+  installed?: { outcome: PackUpdateOutcome; packs: PackRef[] };
+  /** A coded failure the scan process reported itself (broken packs, a refused job). */
+  failed?: { code: string; message: string };
+  /** Why the watchdog stopped it, or how it died without a result. */
+  stopped?: { code: StopCode; message: string };
+  /** Rules of the scan that had not finished when it stopped; undefined if it never started scanning. */
+  unfinished?: string[];
+  ruleCount?: number;
+  usage: ProcessUsage;
+}
+
+export interface ProcessOptions {
+  command: WorkerCommand;
+  limits: ScanLimits;
+  /** Where the scan process's log lines go (default: our standard error). */
+  stderr?: Writable;
+  /** Called with the packs as soon as the scan process has loaded them. */
+  onPacks?: (packs: PackRef[]) => void;
+}
+
+const OOM = /JavaScript heap out of memory|Reached heap limit|Allocation failed/;
+
+/** Run one job in a scan process and resolve when that process is gone. Never rejects. */
+export function runScanProcess(job: Job, options: ProcessOptions): Promise<ProcessResult> {
+  const { command, limits } = options;
+  const heapFlag = `--max-old-space-size=${limits.memoryMb}`;
+  const args = command.entry === undefined ? [...WORKER_ARGS] : [heapFlag, command.entry, ...WORKER_ARGS];
+  // A single executable takes no node flags on its command line, only from NODE_OPTIONS.
+  const env = command.entry === undefined ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${heapFlag}`.trim() } : process.env;
+  const out = options.stderr ?? process.stderr;
+  const started = performance.now();
+  const result: ProcessResult = { usage: { cpuMs: 0, childrenCpuMs: 0, peakRssKb: 0, wallMs: 0 } };
+  let reported = false;
+  let startedRules: Set<string> | undefined;
+  const done = new Set<string>();
+  let tail = '';
+
+  return new Promise<ProcessResult>((resolve) => {
+    const child = spawn(command.execPath, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env, serialization: 'json' });
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = (code: StopCode, message: string) => {
+      if (result.stopped) return;
+      // Its result is in: whatever keeps it from exiting now does not make the scan fail.
+      if (!reported) result.stopped = { code, message };
+      child.kill('SIGTERM');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), WATCHDOG_POLICY.killGraceMs);
+    };
+
+    let partial = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      tail = (tail + chunk).slice(-8192);
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      if (lines.length > 0) out.write(lines.join('\n') + '\n');
+    });
+    child.stderr!.on('end', () => {
+      if (partial) out.write(partial + '\n');
+    });
+
+    child.on('spawn', () => child.send(job));
+    child.on('error', (err) => {
+      if (!result.stopped) result.stopped = { code: 'ERR_WATCHDOG_CRASHED', message: `cannot start the scan process ${command.execPath}: ${err.message}` };
+    });
+    child.on('message', (raw: unknown) => {
+      const parsed = WorkerMessageSchema.safeParse(raw);
+      if (!parsed.success) {
+        stop('ERR_WATCHDOG_CRASHED', `the scan process sent a message outside the schema: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+        return;
+      }
+      const m = parsed.data;
+      switch (m.type) {
+        case 'packs':
+          result.packs = m.packs;
+          options.onPacks?.(m.packs);
+          break;
+        case 'rules':
+          startedRules = new Set(m.ids);
+          break;
+        case 'done':
+          for (const id of m.ids) done.add(id);
+          break;
+        case 'report':
+          result.report = m.report;
+          reported = true;
+          break;
+        case 'installed':
+          result.installed = { outcome: m.outcome, packs: m.packs };
+          reported = true;
+          break;
+        case 'failed':
+          result.failed = { code: m.code, message: m.message };
+          reported = true;
+          break;
+        case 'usage':
+          result.usage.cpuMs = m.cpuMs;
+          result.usage.childrenCpuMs = m.childrenCpuMs;
+          result.usage.peakRssKb = Math.max(result.usage.peakRssKb, m.maxRssKb);
+          break;
+      }
+    });
+
+    const memoryKb = limits.memoryMb * 1024;
+    const cpuMs = limits.cpuSeconds * 1000;
+    let sampling = false;
+    const sampler = setInterval(() => {
+      if (sampling || child.pid === undefined || result.stopped || reported) return;
+      sampling = true;
+      void readProcUsage(child.pid).then((u) => {
+        sampling = false;
+        // Only our own child: a pid that was reused by another process is none of our business.
+        if (!u || u.ppid !== process.pid || result.stopped || reported) return;
+        result.usage.peakRssKb = Math.max(result.usage.peakRssKb, u.rssKb);
+        result.usage.cpuMs = Math.max(result.usage.cpuMs, u.cpuMs);
+        if (u.rssKb > memoryKb) stop('ERR_WATCHDOG_MEMORY', `scan process resident memory ${(u.rssKb / 1024).toFixed(0)} MB passed the limit of ${limits.memoryMb} MB`);
+        else if (u.cpuMs > cpuMs) stop('ERR_WATCHDOG_CPU', `scan process used ${(u.cpuMs / 1000).toFixed(1)} s of CPU, over the limit of ${limits.cpuSeconds} s`);
+      });
+    }, WATCHDOG_POLICY.sampleMs);
+    const wall = setTimeout(() => stop('ERR_WATCHDOG_TIMEOUT', `scan process still running after ${limits.timeoutSeconds} s (limit)`), limits.timeoutSeconds * 1000);
+
+    child.on('close', (exitCode, signal) => {
+      clearInterval(sampler);
+      clearTimeout(wall);
+      clearTimeout(killTimer);
+      result.usage.wallMs = Math.round(performance.now() - started);
+      if (!reported && !result.stopped) {
+        const how = signal ? `signal ${signal}` : `exit code ${exitCode}`;
+        const last = tail.trim().split('\n').filter(Boolean).at(-1) ?? '';
+        result.stopped = OOM.test(tail)
+          ? { code: 'ERR_WATCHDOG_MEMORY', message: `scan process reached its JavaScript heap limit of ${limits.memoryMb} MB (${how})` }
+          : { code: 'ERR_WATCHDOG_CRASHED', message: `scan process ended with ${how} and no result${last ? `: ${last.slice(0, 300)}` : ''}` };
+      }
+      if (result.stopped && startedRules) {
+        result.ruleCount = startedRules.size;
+        result.unfinished = [...startedRules].filter((id) => !done.has(id)).sort();
+      }
+      resolve(result);
+    });
+  });
+}

@@ -1,0 +1,111 @@
+/**
+ * @module The daemon's side of the watchdog: every scan and every pack install runs as a job in
+ * its own scan process (scan-process.ts), one at a time. After a stop it remembers the strike,
+ * sets aside the rules that were still running (when they are few enough to blame), and says
+ * when to try again (5 s, doubling, at most 600 s, at most 3 times in a row) and what to tell
+ * the collector.
+ */
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import type { Logger } from '../../shared/log.js';
+import type { PackRef, RuleResult, ScanReport } from '../../shared/result.js';
+import { VERSION } from '../../shared/version.js';
+import { WATCHDOG_POLICY, type ScanLimits } from './limits.js';
+import type { Job, PackUpdateOutcome, WorkerSettings } from './messages.js';
+import { scanStoppedResult } from './results.js';
+import { runScanProcess, type ProcessUsage, type StopCode, type WorkerCommand } from './scan-process.js';
+import { Strikes } from './strikes.js';
+
+export interface SupervisorOptions {
+  agentId: string;
+  settings: WorkerSettings;
+  limits: ScanLimits;
+  command: WorkerCommand;
+  log: Logger;
+  /** Where scan processes' log lines go (default: our standard error). */
+  stderr?: Writable;
+}
+
+export interface ScanAttempt {
+  report?: ScanReport;
+  /** A coded failure of the scan process itself (broken packs, another version on disk). */
+  failure?: { code: string; message: string };
+  stopped?: { code: StopCode; message: string; blamed: string[] };
+  /** The result to queue for the collector when a stop could not be blamed on any rule. */
+  event?: RuleResult;
+  /** When to try again after a stop (undefined: wait for the schedule). */
+  retryInMs?: number;
+  usage: ProcessUsage;
+}
+
+export interface InstallAttempt {
+  outcome: PackUpdateOutcome;
+  /** The packs the next scan runs with, when the install job got that far. */
+  packs?: PackRef[];
+  failure?: { code: string; message: string };
+}
+
+export class ScanSupervisor {
+  private chain: Promise<unknown> = Promise.resolve();
+  private strikes: Strikes | undefined;
+
+  constructor(private readonly o: SupervisorOptions) {}
+
+  private async strikesFile(): Promise<Strikes> {
+    this.strikes ??= await Strikes.open(path.join(this.o.settings.stateDir, 'watchdog.json'));
+    return this.strikes;
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private job(kind: Job['kind'], denylist: Job['denylist'], bundle?: unknown): Job {
+    const job: Job = { type: 'job', version: VERSION, kind, agentId: this.o.agentId, settings: this.o.settings, denylist };
+    if (bundle !== undefined) job.bundle = bundle;
+    return job;
+  }
+
+  /** Scan in a scan process; `onPacks` hears the packs as soon as they are loaded. Never rejects. */
+  scan(onPacks?: (packs: PackRef[]) => void): Promise<ScanAttempt> {
+    return this.serial(async () => {
+      const strikes = await this.strikesFile();
+      const denylist = strikes.denylist();
+      const r = await runScanProcess(this.job('scan', denylist), { command: this.o.command, limits: this.o.limits, ...(this.o.stderr ? { stderr: this.o.stderr } : {}), ...(onPacks ? { onPacks } : {}) });
+      const usage = r.usage;
+      if (r.report) {
+        await strikes.noteFinished();
+        return { report: r.report, usage };
+      }
+      if (r.failed) return { failure: r.failed, usage };
+      const stop = r.stopped ?? { code: 'ERR_WATCHDOG_CRASHED' as const, message: 'scan process ended without a result' };
+      // Blame what was still running, unless that is most of the scan (it never got going).
+      const unfinished = r.unfinished ?? [];
+      const blamed = r.ruleCount && unfinished.length > 0 && unfinished.length <= Math.max(1, Math.floor(r.ruleCount * WATCHDOG_POLICY.maxBlameShare)) ? unfinished : [];
+      await strikes.noteStop(stop, blamed);
+      const n = strikes.stopsInARow;
+      const attempt: ScanAttempt = { stopped: { ...stop, blamed }, usage };
+      if (n <= WATCHDOG_POLICY.maxRetries) attempt.retryInMs = Math.min(WATCHDOG_POLICY.retryCapSeconds, WATCHDOG_POLICY.retryBaseSeconds * 2 ** (n - 1)) * 1000;
+      if (blamed.length === 0) attempt.event = scanStoppedResult(stop, this.o.limits);
+      this.o.log.error(
+        { code: stop.code, message: stop.message, blamed, unfinished: unfinished.length, rules: r.ruleCount ?? null, stopsInARow: n, retryInMs: attempt.retryInMs ?? null, cpuMs: usage.cpuMs, peakRssMb: Math.round(usage.peakRssKb / 1024), wallMs: usage.wallMs },
+        blamed.length > 0 ? 'Scan stopped by the watchdog; the rules it was running are set aside for 24 h' : 'Scan stopped by the watchdog',
+      );
+      return attempt;
+    });
+  }
+
+  /** Verify and install one pack bundle from the collector in a scan process. Never rejects. */
+  install(bundle: unknown): Promise<InstallAttempt> {
+    return this.serial(async () => {
+      const r = await runScanProcess(this.job('install', [], bundle), { command: this.o.command, limits: this.o.limits, ...(this.o.stderr ? { stderr: this.o.stderr } : {}) });
+      if (r.installed) return { outcome: r.installed.outcome, packs: r.installed.packs };
+      const failure = r.failed ?? r.stopped ?? { code: 'ERR_WATCHDOG_CRASHED', message: 'scan process ended without a result' };
+      const header = (bundle ?? {}) as { packId?: unknown; version?: unknown };
+      this.o.log.error({ code: failure.code, packId: header.packId, version: header.version, message: failure.message }, 'Rule pack from the collector refused');
+      return { outcome: { status: 'refused', code: failure.code, message: failure.message }, ...(r.packs ? { packs: r.packs } : {}), failure };
+    });
+  }
+}
