@@ -19,6 +19,7 @@ Commands:
   user revoke NAME                 Revoke an API user's token at once.
   agent list                       List enrolled agents with delivery completeness.
   agent revoke ID                  Revoke an agent and close its live connection.
+  agent exposure HOST TAG          Tag a host internet, internal or unset (BOD 26-04 Table 1).
   waiver add|list|update|remove|audit
                                    Waivers for a rule on a host, hosts or an agency, with an audit log.
   pack publish --agency A BUNDLE   Publish a signed rule pack bundle to an agency's agents.

@@ -136,6 +136,7 @@ const ROUTES = [
   'GET /api/v1/hosts/:host/results',
   'GET /api/v1/hosts/:host/history',
   'POST /api/v1/agents/:host/revoke',
+  'PUT /api/v1/hosts/:host/exposure',
   'PATCH /api/v1/waivers/:id',
   'DELETE /api/v1/waivers/:id',
   'GET /api/v1/waivers/:id/audit',
@@ -173,6 +174,7 @@ describe('access control on every route and the live feed', { timeout: 120_000 }
       ['POST', '/api/v1/agencies/DOE/waivers'],
       ...HOST_ROUTES.map((r) => ['GET', `/api/v1/hosts/doe-web-1${r}`]),
       ['POST', '/api/v1/agents/doe-web-1/revoke'],
+      ['PUT', '/api/v1/hosts/doe-web-1/exposure'],
       ['PATCH', `/api/v1/waivers/${waiverId}`],
       ['DELETE', `/api/v1/waivers/${waiverId}`],
       ['GET', `/api/v1/waivers/${waiverId}/audit`],
@@ -288,6 +290,7 @@ describe('access control on every route and the live feed', { timeout: 120_000 }
     const changes = (host: string) =>
       [
         ['POST', `/api/v1/agents/${host}/revoke`, undefined],
+        ['PUT', `/api/v1/hosts/${host}/exposure`, { exposure: 'internal' }],
         ['POST', '/api/v1/agencies/DOE/waivers', { ruleId: 'x', justification: 'j', approver: 'a', risk: 'low', expiresAt: new Date(Date.now() + 86_400_000).toISOString() }],
         ['PATCH', `/api/v1/waivers/${waiverId}`, { risk: 'high' }],
         ['DELETE', `/api/v1/waivers/${waiverId}`, { reason: 'test' }],
@@ -301,6 +304,7 @@ describe('access control on every route and the live feed', { timeout: 120_000 }
       }
     }
     expect((await call('PATCH', `/api/v1/waivers/${waiverId}`, tok.admin, { risk: 'high' })).status).toBe(200);
+    expect((await call('PUT', '/api/v1/hosts/doe-spare-1/exposure', tok.admin, { exposure: 'internal' })).json).toMatchObject({ exposure: 'internal', previous: 'unset' });
     expect((await call('POST', '/api/v1/agents/doe-spare-1/revoke', tok.admin)).json).toMatchObject({ revoked: true });
     expect((await call('DELETE', `/api/v1/waivers/${waiverId}`, tok.admin, { reason: 'done' })).status).toBe(200);
   });

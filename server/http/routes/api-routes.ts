@@ -1,9 +1,10 @@
 /**
  * @module The read API under /api/v1 (bearer token): agencies, posture, hosts, findings, per-host
- * results with evidence, history and delivery completeness; and revocation (admin).
+ * results with evidence, history and delivery completeness; revocation and exposure tags (admin).
  * docs/api.md documents every route.
  */
 import { auditAdmin } from '../../store/admin-audit.js';
+import { EXPOSURE_WORDS, exposureFromWord, setExposure } from '../../host-exposure.js';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../../shared/errors.js';
@@ -114,7 +115,8 @@ export function apiRoutes(app: FastifyInstance, store: Store, config: ServerConf
     api.get('/api/v1/hosts/:host', async (req) => {
       const agent = await hostFor(req);
       const detail = await store.hostDetail(agent.id);
-      return { ...detail, host: withOnline(detail.host) };
+      // The BOD 26-04 exposure tag; `unset` is treated as internet-exposed (docs/directive-clocks.md).
+      return { ...detail, host: { ...withOnline(detail.host), exposure: agent.exposure ?? 'unset' } };
     });
 
     api.get('/api/v1/hosts/:host/results', async (req) => {
@@ -143,6 +145,22 @@ export function apiRoutes(app: FastifyInstance, store: Store, config: ServerConf
       await auditAdmin(store, { actor: `api:${admin.name}`, action: 'agent.revoke', objectType: 'agent', objectId: agent.id, after: { hostname: agent.hostname, agency: agent.agencyName } });
       const closed = live.closeRevoked(agent.id);
       return { agentId: agent.id, revoked: true, closedLiveConnection: closed };
+    });
+
+    api.put('/api/v1/hosts/:host/exposure', async (req) => {
+      const admin = requireUser(req);
+      assertAdmin(admin);
+      const agent = await hostFor(req);
+      const { exposure } = parseWith(z.strictObject({ exposure: z.enum(EXPOSURE_WORDS) }), req.body, 'body');
+      const change = await setExposure(store, agent, exposureFromWord(exposure), `api:${admin.name}`);
+      return {
+        agentId: agent.id,
+        hostname: agent.hostname,
+        exposure: change.after ?? 'unset',
+        previous: change.before ?? 'unset',
+        exposed: change.after !== 'internal',
+        findingsRetiered: change.findingsRetiered,
+      };
     });
   });
 }
