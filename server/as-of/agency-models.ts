@@ -5,8 +5,6 @@
 import { AppError } from '../../shared/errors.js';
 import type { EvidenceModel } from '../../shared/evidence/model.js';
 import type { Store } from '../store/store.js';
-import type { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { sqliteAgencyEvidence } from '../store/sqlite/evidence-query.js';
 
 /** An instant in the past, as the ISO string the stores compare; a future or unreadable one is a coded 400. */
 export function pastInstant(asOf: string, now: string): string {
@@ -19,8 +17,7 @@ export function pastInstant(asOf: string, now: string): string {
 
 /** One agency's evidence at `asOf`, optionally only some of its hosts. */
 export async function evidenceAsOf(store: Store, agency: string, asOf: string, now: string, hosts?: readonly string[]): Promise<EvidenceModel> {
-  if (store.kind !== 'sqlite') throw new AppError('ERR_INTERNAL', 'as-of views need the SQLite store in this build');
-  return sqliteAgencyEvidence((store as SqliteStore).db, { agency, now, asOf, ...(hosts ? { hosts } : {}) });
+  return store.agencyEvidence({ agency, now, asOf, ...(hosts ? { hosts } : {}) });
 }
 
 /** The evidence of each agency in `agencies` at `asOf`, by agency id. */

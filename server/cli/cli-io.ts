@@ -4,8 +4,7 @@
  */
 import { AppError } from '../../shared/errors.js';
 import { loadServerConfig, type ServerConfig } from '../config.js';
-import { openSqliteStore, type SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { isPostgresUrl, openStore } from '../store/open-store.js';
+import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 
 export interface ServerCommandIO {
@@ -27,17 +26,6 @@ export function configFor(values: { 'data-dir'?: string; database?: string }, en
 /** Open the configured store (SQLite data directory or PostgreSQL) for one command, and always close it. */
 export async function withStore<T>(config: ServerConfig, fn: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore(config);
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
-
-/** Commands that still read SQLite tables directly (waivers, evidence reports): refused on PostgreSQL. */
-export async function withSqliteStore<T>(config: ServerConfig, fn: (store: SqliteStore) => Promise<T>): Promise<T> {
-  if (isPostgresUrl(config.databaseUrl)) throw new AppError('ERR_USAGE', 'this command works on the SQLite store only for now (drop --database / RAMPART_DATABASE_URL)');
-  const store = await openSqliteStore(config.dataDir, { busyTimeoutMs: config.busyTimeoutMs });
   try {
     return await fn(store);
   } finally {

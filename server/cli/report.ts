@@ -5,12 +5,11 @@
 import { writeFile } from 'node:fs/promises';
 import { AppError, isAppError } from '../../shared/errors.js';
 import { EXIT, parse, reportError } from '../../agent/cli/args.js';
-import { sqliteAgencyEvidence } from '../store/sqlite/evidence-query.js';
 import { parseDate } from './waiver.js';
-import { hostScanObligations } from '../store/sqlite/cadence-query.js';
+import { hostScanObligations } from '../store/cadence-query.js';
 import { loadDirectives } from '../../agent/rules/directives.js';
 import { directivesFile } from '../../agent/rules/paths.js';
-import { DATA_DIR_HELP, DATA_DIR_OPTION, HELP_OPTION, configFor, withSqliteStore, type ServerCommandIO } from './cli-io.js';
+import { DATA_DIR_HELP, DATA_DIR_OPTION, HELP_OPTION, configFor, withStore, type ServerCommandIO } from './cli-io.js';
 
 export const REPORT_HELP = `Usage: rampart report --agency A [--host H]... [--format oscal|csv|html|json] [--as-of DATE] [--output FILE]
 
@@ -80,8 +79,8 @@ export async function reportCommand(argv: string[], io: ServerCommandIO): Promis
   const cadenceDays = /^\d+$/.test(values['cadence-days']) ? Number(values['cadence-days']) : NaN;
   if (!Number.isInteger(cadenceDays)) throw new AppError('ERR_USAGE', `--cadence-days takes a whole number of days, not "${values['cadence-days']}"`);
   const obligations = cadenceDays > 0 ? hostScanObligations((await loadDirectives(directivesFile())).values()) : [];
-  const model = await withSqliteStore(config, (s) =>
-    sqliteAgencyEvidence(s.db, {
+  const model = await withStore(config, (s) =>
+    s.agencyEvidence({
       agency: values.agency!,
       ...(values.host ? { hosts: values.host } : {}),
       now,

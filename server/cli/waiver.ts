@@ -5,9 +5,8 @@
 import { userInfo } from 'node:os';
 import { AppError } from '../../shared/errors.js';
 import { EXIT, parse } from '../../agent/cli/args.js';
-import { SqliteWaivers } from '../store/sqlite/waivers.js';
 import type { AuditEntry, WaiverRecord } from '../store/waivers.js';
-import { DATA_DIR_HELP, DATA_DIR_OPTION, HELP_OPTION, configFor, parseDuration, table, withSqliteStore, type ServerCommandIO } from './cli-io.js';
+import { DATA_DIR_HELP, DATA_DIR_OPTION, HELP_OPTION, configFor, parseDuration, table, withStore, type ServerCommandIO } from './cli-io.js';
 
 export const WAIVER_HELP = `Usage: rampart server waiver add --agency A --rule RULE [--host H]... --justification TEXT
                                   --approver WHO --risk LEVEL (--until DATE | --expires 90d) [--start DATE]
@@ -119,8 +118,8 @@ export async function waiverCommand(argv: string[], io: ServerCommandIO): Promis
     const startsAt = values.start !== undefined ? parseDate(values.start, '--start') : now;
     const expiresAt = endOf(startsAt);
     if (!expiresAt) throw new AppError('ERR_USAGE', 'waiver add needs --until DATE or --expires DURATION: waivers always end');
-    const w = await withSqliteStore(config, (s) =>
-      new SqliteWaivers(s.db).addWaiver(
+    const w = await withStore(config, (s) =>
+      s.waivers.addWaiver(
         { agency: values.agency!, ruleId: values.rule!, hosts: values.host ?? [], justification: values.justification!, approver: values.approver!, risk: values.risk as 'low', startsAt, expiresAt },
         actorOf(values.by),
         now,
@@ -131,10 +130,10 @@ export async function waiverCommand(argv: string[], io: ServerCommandIO): Promis
   }
   if (action === 'list') {
     if (id) throw new AppError('ERR_USAGE', 'usage: rampart server waiver list [--agency A] [--all]');
-    const list = await withSqliteStore(config, async (s) => {
+    const list = await withStore(config, async (s) => {
       const agency = values.agency === undefined ? undefined : await s.findAgency(values.agency);
       if (values.agency !== undefined && !agency) throw new AppError('ERR_AGENCY_NOT_FOUND', `agency "${values.agency}" does not exist`);
-      return new SqliteWaivers(s.db).listWaivers({ ...(agency ? { agencyId: agency.id } : {}), all: values.all ?? false }, now);
+      return s.waivers.listWaivers({ ...(agency ? { agencyId: agency.id } : {}), all: values.all ?? false }, now);
     });
     if (values.json) io.stdout.write(JSON.stringify(list, null, 2) + '\n');
     else io.stdout.write(table(['ID', 'STATE', 'RULE', 'HOSTS', 'RISK', 'START', 'EXPIRY', 'APPROVER'], list.map(waiverLine)));
@@ -142,12 +141,11 @@ export async function waiverCommand(argv: string[], io: ServerCommandIO): Promis
   }
   if (action === 'update') {
     if (!id) throw new AppError('ERR_USAGE', 'usage: rampart server waiver update ID [--until DATE] ...');
-    const w = await withSqliteStore(config, async (s) => {
-      const waivers = new SqliteWaivers(s.db);
-      const current = await waivers.getWaiver(id, now);
+    const w = await withStore(config, async (s) => {
+      const current = await s.waivers.getWaiver(id, now);
       if (!current) throw new AppError('ERR_WAIVER_NOT_FOUND', `no waiver ${id}`);
       const expiresAt = endOf(current.startsAt);
-      return waivers.updateWaiver(
+      return s.waivers.updateWaiver(
         id,
         {
           ...(values.justification !== undefined ? { justification: values.justification } : {}),
@@ -164,13 +162,13 @@ export async function waiverCommand(argv: string[], io: ServerCommandIO): Promis
   }
   if (action === 'remove') {
     if (!id) throw new AppError('ERR_USAGE', 'usage: rampart server waiver remove ID [--reason TEXT]');
-    const w = await withSqliteStore(config, (s) => new SqliteWaivers(s.db).removeWaiver(id, actorOf(values.by), now, values.reason));
+    const w = await withStore(config, (s) => s.waivers.removeWaiver(id, actorOf(values.by), now, values.reason));
     print(w, 'removed');
     return EXIT.ok;
   }
   if (action === 'audit') {
     if (id) throw new AppError('ERR_USAGE', 'usage: rampart server waiver audit [--waiver ID]');
-    const entries = await withSqliteStore(config, (s) => new SqliteWaivers(s.db).auditLog(values.waiver ? { objectId: values.waiver } : {}));
+    const entries = await withStore(config, (s) => s.waivers.auditLog(values.waiver ? { objectId: values.waiver } : {}));
     if (values.json) io.stdout.write(JSON.stringify(entries, null, 2) + '\n');
     else io.stdout.write(table(['#', 'AT', 'WHO', 'ACTION', 'WAIVER'], entries.map(auditLine)));
     return EXIT.ok;

@@ -6,8 +6,12 @@
 import type { CheckStatus, PackRef, HostFacts } from '../../shared/result.js';
 import type { Severity } from '../../shared/rule-pack.js';
 import type { DigestFrame, ResultsFrame } from '../../shared/protocol.js';
+import type { EvidenceModel } from '../../shared/evidence/model.js';
 import type { PackBundleStore } from './pack-bundles.js';
 import type { Bod2604TierId, HostExposure } from '../../shared/bod-26-04.js';
+import type { WaiverStore } from './waivers.js';
+import type { AgencyEvidenceOptions } from './evidence-query.js';
+import type { AgencyCadence, AgencyCadenceOptions } from './cadence-query.js';
 
 export type Role = 'admin' | 'soc' | 'agency-viewer';
 export const ROLES: readonly Role[] = ['admin', 'soc', 'agency-viewer'];
@@ -286,11 +290,13 @@ export interface RuleInfo {
   remediation: string | null;
 }
 
-/** The persistence contract. Implementations: SqliteStore (default); PostgreSQL later. */
+/** The persistence contract. Implementations: SqliteStore (default) and PostgresStore. */
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Published signed rule packs (store/pack-bundles.ts); absent on a store that does not keep them yet. */
   readonly packs?: PackBundleStore;
+  /** Waivers and their audit log (store/waivers.ts; both stores share store/waiver-store.ts). */
+  readonly waivers: WaiverStore;
   /** Apply pending migrations; returns the schema version now in force. */
   migrate(): Promise<number>;
   close(): Promise<void>;
@@ -327,13 +333,20 @@ export interface Store {
   /** One transaction: every frame is stored or none; idempotent by (agent, seq). */
   ingest(frames: IngestFrame[]): Promise<IngestOutcome[]>;
 
-  // posture
+  // posture (waivers that count at `now` applied: store/waiver-effects.ts)
   posture(agencyId: number, now: string, dueSoonDays: number): Promise<Posture>;
   listHosts(agencyId: number, now: string, page: Page): Promise<Paged<HostSummary>>;
   hostDetail(agentId: string): Promise<HostDetail>;
   hostResults(agentId: string, page: Page, status?: CheckStatus): Promise<Paged<StoredResult>>;
   hostHistory(agentId: string, page: Page): Promise<Paged<StatusChange>>;
+  /** Open findings a waiver covers at `now` carry `waived: true`. */
   listFindings(agencyId: number, now: string, filter: FindingsFilter, page: Page): Promise<Paged<Finding>>;
+
+  // evidence (store/evidence-query.ts, store/cadence-query.ts: one implementation for both stores)
+  /** The evidence model of an agency or some of its hosts, now or as of a past instant (`asOf`). Throws ERR_AGENCY_NOT_FOUND, ERR_NOT_FOUND (host), ERR_USAGE (future as-of). */
+  agencyEvidence(options: AgencyEvidenceOptions): Promise<EvidenceModel>;
+  /** Whether every host of the agency was assessed often enough over [from, to], per obligation. */
+  agencyCadence(options: AgencyCadenceOptions): Promise<AgencyCadence[]>;
 
   // dashboard (server/store/sqlite/dashboard-queries.ts)
   /** Every agency with its parent, no counts (scope checks run this per request). */

@@ -82,7 +82,7 @@ export interface WaiverListFilter {
   all?: boolean;
 }
 
-/** The waiver store; SqliteWaivers implements it on the collector's database. */
+/** The waiver store; SqlWaiverStore (store/waiver-store.ts) implements it on either database. */
 export interface WaiverStore {
   addWaiver(input: NewWaiver, actor: string, now: string): Promise<WaiverRecord>;
   updateWaiver(id: string, patch: WaiverPatch, actor: string, now: string): Promise<WaiverRecord>;
@@ -107,4 +107,12 @@ export function waiverKey(agentId: string, ruleId: string): string {
 export function parseWaiverKey(key: string): { agentId: string; ruleId: string } {
   const i = key.indexOf('\u0000');
   return { agentId: key.slice(0, i), ruleId: key.slice(i + 1) };
+}
+
+/** How a waiver stands at instant `at` (times compared as instants, whatever their offsets). */
+export function stateAt(w: Pick<WaiverRecord, 'startsAt' | 'expiresAt' | 'removedAt'>, at: string): WaiverState {
+  const t = Date.parse(at);
+  if (w.removedAt !== null && Date.parse(w.removedAt) <= t) return 'removed';
+  if (t < Date.parse(w.startsAt)) return 'not-yet-active';
+  return t < Date.parse(w.expiresAt) ? 'active' : 'expired';
 }

@@ -14,8 +14,8 @@ export interface CliRun {
   out: string;
 }
 
-/** `rampart server <argv> --data-dir <dir>` with an empty environment (plus `env`); returns the exit code and stdout. */
-export async function runServerCli(dir: string, argv: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+/** A Writable that keeps what a command printed. */
+export function captureStdout(): { stdout: Writable; text: () => string } {
   let out = '';
   const stdout = new Writable({
     write(chunk, _enc, cb) {
@@ -23,8 +23,14 @@ export async function runServerCli(dir: string, argv: readonly string[], env: Re
       cb();
     },
   });
+  return { stdout, text: () => out };
+}
+
+/** `rampart server <argv> --data-dir <dir>` with an empty environment (plus `env`); returns the exit code and stdout. */
+export async function runServerCli(dir: string, argv: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const { stdout, text } = captureStdout();
   const code = await serverCommand([...argv, '--data-dir', dir], { stdout, env });
-  return { code, out };
+  return { code, out: text() };
 }
 
 /** A fresh temp data directory for each test of the file (removed after it); read it through the getter. */

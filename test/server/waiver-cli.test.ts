@@ -1,42 +1,31 @@
 /**
- * `rampart server waiver ...` on a real data directory: add, list, update, remove and audit, with exit codes.
+ * `rampart server waiver ...` on a real SQLite data directory and on PostgreSQL (--database): add,
+ * list, update, remove and audit, with exit codes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { serverCommand } from '../../server/cli/server-command.js';
 import { parseDate } from '../../server/cli/waiver.js';
-import { openSqliteStore } from '../../server/store/sqlite/sqlite-store.js';
 import { hashToken } from '../../server/tokens.js';
-
-let dir: string;
-beforeEach(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'rampart-waiver-cli-'));
-  const store = await openSqliteStore(dir);
-  await store.createAgency('dhs');
-  await store.createEnrollToken({ agencyName: 'dhs', tokenHash: hashToken('t'), expiresAt: null, uses: 2, now: new Date().toISOString() });
-  await store.enrollAgent({ tokenHash: hashToken('t'), publicKey: 'k', hostname: 'web-1', agentVersion: '1', now: new Date().toISOString() });
-  await store.close();
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-async function run(...argv: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const stdout = new Writable({
-    write(chunk, _enc, cb) {
-      out += String(chunk);
-      cb();
-    },
-  });
-  const code = await serverCommand([...argv, '--data-dir', dir], { stdout, env: {} });
-  return { code, out };
-}
+import { runServerCli, type CliRun } from '../helpers/server-cli.js';
+import { STORE_KINDS, expectPgReachable, newStoreTarget, type StoreTarget } from '../helpers/store-targets.js';
 
 const ADD = ['waiver', 'add', '--agency', 'dhs', '--rule', 'linux.ssh.root-login-disabled', '--justification', 'Console access needed until Q1', '--approver', 'ciso@dhs.example.gov', '--risk', 'medium'];
 
-describe('rampart server waiver', () => {
+describe('PostgreSQL test server', () => expectPgReachable());
+
+describe.each(STORE_KINDS)('rampart server waiver on %s', (kind) => {
+  let target: StoreTarget;
+  beforeEach(async () => {
+    target = newStoreTarget(kind);
+    const store = await target.open();
+    await store.createAgency('dhs');
+    await store.createEnrollToken({ agencyName: 'dhs', tokenHash: hashToken('t'), expiresAt: null, uses: 2, now: new Date().toISOString() });
+    await store.enrollAgent({ tokenHash: hashToken('t'), publicKey: 'k', hostname: 'web-1', agentVersion: '1', now: new Date().toISOString() });
+    await store.close();
+  });
+  afterEach(() => target.dispose());
+
+  const run = (...argv: string[]): Promise<CliRun> => runServerCli(target.dataDir, [...argv, ...target.argv], target.env);
+
   it('adds a host waiver that counts now, lists it, updates it, removes it, and shows the audit trail', async () => {
     const add = await run(...ADD, '--host', 'web-1', '--expires', '90d', '--by', 'ana', '--json');
     expect(add.code).toBe(0);
@@ -64,6 +53,9 @@ describe('rampart server waiver', () => {
     expect((await run('waiver', 'frobnicate')).code).toBe(2);
   });
 
+});
+
+describe('waiver dates', () => {
   it('reads dates as UTC days or RFC 3339 instants', () => {
     expect(parseDate('2026-12-31', '--until')).toBe('2026-12-31T00:00:00.000Z');
     expect(parseDate('2026-12-31T17:00:00-05:00', '--until')).toBe('2026-12-31T22:00:00.000Z');

@@ -10,13 +10,10 @@ import { SeveritySchema } from '../../../shared/rule-pack.js';
 import { findingsCsv } from '../../../shared/reports/csv.js';
 import { htmlReport } from '../../../shared/reports/html.js';
 import { evidenceToOscal } from '../../../shared/oscal/from-evidence.js';
-import { sqliteAgencyEvidence } from '../../store/sqlite/evidence-query.js';
-import { SqliteWaivers } from '../../store/sqlite/waivers.js';
-import { hostScanObligations, sqliteAgencyCadence, type CadenceObligation } from '../../store/sqlite/cadence-query.js';
+import { hostScanObligations, type CadenceObligation } from '../../store/cadence-query.js';
 import { loadDirectives } from '../../../agent/rules/directives.js';
 import { directivesFile } from '../../../agent/rules/paths.js';
 import type { Agency, Store } from '../../store/store.js';
-import type { SqliteStore } from '../../store/sqlite/sqlite-store.js';
 import { assertAdmin, assertCanRead, bearerAuth, requireUser } from '../bearer-auth.js';
 import { parseWith } from '../request-parsing.js';
 
@@ -52,12 +49,6 @@ const RemoveBody = z.strictObject({ reason: z.string().max(2000).optional() }).d
 
 const CONTENT_TYPES = { oscal: 'application/json; charset=utf-8', json: 'application/json; charset=utf-8', csv: 'text/csv; charset=utf-8', html: 'text/html; charset=utf-8' } as const;
 
-/** The evidence query and waiver store work on the SQLite store's database (PostgreSQL: not yet). */
-function sqliteDb(store: Store): SqliteStore['db'] {
-  if (store.kind !== 'sqlite') throw new AppError('ERR_INTERNAL', 'evidence and waivers need the SQLite store in this build');
-  return (store as SqliteStore).db;
-}
-
 let cadenceCache: Promise<CadenceObligation[]> | undefined;
 /** The host-scan cadences of the shipped directives catalog, read once per process. */
 function hostScanCadences(): Promise<CadenceObligation[]> {
@@ -91,7 +82,7 @@ export function evidenceRoutes(app: FastifyInstance, store: Store): void {
       const now = new Date().toISOString();
       const hosts = q.host?.split(',').map((h) => h.trim()).filter(Boolean);
       const obligations = q.cadenceDays > 0 ? await hostScanCadences() : [];
-      const model = await sqliteAgencyEvidence(sqliteDb(store), {
+      const model = await store.agencyEvidence({
         agency: agency.name,
         ...(hosts?.length ? { hosts } : {}),
         now,
@@ -112,14 +103,14 @@ export function evidenceRoutes(app: FastifyInstance, store: Store): void {
     api.get('/api/v1/agencies/:agency/cadence', async (req) => {
       const agency = await agencyFor(req);
       const q = parseWith(CadenceQuery, req.query, 'query');
-      const items = sqliteAgencyCadence(sqliteDb(store), { agency: agency.name, from: q.from, to: q.to ?? new Date().toISOString(), obligations: await hostScanCadences() });
+      const items = await store.agencyCadence({ agency: agency.name, from: q.from, to: q.to ?? new Date().toISOString(), obligations: await hostScanCadences() });
       return { items };
     });
 
     api.get('/api/v1/agencies/:agency/waivers', async (req) => {
       const agency = await agencyFor(req);
       const q = parseWith(z.object({ all: z.enum(['true', 'false']).optional() }), req.query, 'query');
-      const items = await new SqliteWaivers(sqliteDb(store)).listWaivers({ agencyId: agency.id, all: q.all === 'true' }, new Date().toISOString());
+      const items = await store.waivers.listWaivers({ agencyId: agency.id, all: q.all === 'true' }, new Date().toISOString());
       return { items };
     });
 
@@ -129,7 +120,7 @@ export function evidenceRoutes(app: FastifyInstance, store: Store): void {
       const agency = await agencyFor(req);
       const b = parseWith(WaiverBody, req.body, 'body');
       const now = new Date().toISOString();
-      const waiver = await new SqliteWaivers(sqliteDb(store)).addWaiver({ agency: agency.name, ...b, startsAt: b.startsAt ?? now }, `api:${user.name}`, now);
+      const waiver = await store.waivers.addWaiver({ agency: agency.name, ...b, startsAt: b.startsAt ?? now }, `api:${user.name}`, now);
       void reply.status(201);
       return waiver;
     });
@@ -139,7 +130,7 @@ export function evidenceRoutes(app: FastifyInstance, store: Store): void {
       assertAdmin(user);
       const { id } = parseWith(WaiverParams, req.params, 'path');
       const patch = parseWith(WaiverPatchBody, req.body, 'body');
-      return new SqliteWaivers(sqliteDb(store)).updateWaiver(id, patch, `api:${user.name}`, new Date().toISOString());
+      return store.waivers.updateWaiver(id, patch, `api:${user.name}`, new Date().toISOString());
     });
 
     api.delete('/api/v1/waivers/:id', async (req) => {
@@ -147,17 +138,16 @@ export function evidenceRoutes(app: FastifyInstance, store: Store): void {
       assertAdmin(user);
       const { id } = parseWith(WaiverParams, req.params, 'path');
       const { reason } = parseWith(RemoveBody, req.body ?? {}, 'body');
-      return new SqliteWaivers(sqliteDb(store)).removeWaiver(id, `api:${user.name}`, new Date().toISOString(), reason);
+      return store.waivers.removeWaiver(id, `api:${user.name}`, new Date().toISOString(), reason);
     });
 
     api.get('/api/v1/waivers/:id/audit', async (req) => {
       const user = requireUser(req);
       const { id } = parseWith(WaiverParams, req.params, 'path');
-      const waivers = new SqliteWaivers(sqliteDb(store));
-      const w = await waivers.getWaiver(id, new Date().toISOString());
+      const w = await store.waivers.getWaiver(id, new Date().toISOString());
       if (!w) throw new AppError('ERR_WAIVER_NOT_FOUND', `no waiver ${id}`);
       assertCanRead(user, { id: w.agencyId, name: w.agencyName }, () => new AppError('ERR_WAIVER_NOT_FOUND', `no waiver ${id}`));
-      return { items: await waivers.auditLog({ objectId: w.id }) };
+      return { items: await store.waivers.auditLog({ objectId: w.id }) };
     });
   });
 }

@@ -268,8 +268,9 @@ export async function agencyFigures(pool: pg.Pool, now: string, onlineSince: str
   return [...out.values()];
 }
 
-export async function snapshotDailyPosture(pool: pg.Pool, day: string): Promise<void> {
-  const sums = await weightedSums(pool);
+/** Upsert `day` for every agency: the given sums (waivers applied by the caller), else the raw counters. */
+export async function snapshotDailyPosture(pool: pg.Pool, day: string, given?: Array<{ agencyId: number; won: number; possible: number }>): Promise<void> {
+  const sums = given ?? (await weightedSums(pool));
   if (sums.length === 0) return;
   await pool.query(
     `INSERT INTO posture_daily (agency_id, day, won, possible, updated_at)

@@ -31,7 +31,13 @@ import { migratePg } from './migrations.js';
 import { checkPool, createPool, inTransaction, isUniqueViolation, type PgOptions } from './pg-pool.js';
 import * as dq from './pg-dashboard-queries.js';
 import * as q from './pg-posture-queries.js';
-
+import { pgReader } from './pg-reader.js';
+import { pgWaiverWriter } from './pg-waiver-writer.js';
+import type { SqlReader } from '../sql-reader.js';
+import { SqlWaiverStore } from '../waiver-store.js';
+import { figuresWithWaivers, findingsWithWaivers, postureWithWaivers } from '../waiver-effects.js';
+import { agencyEvidence, type AgencyEvidenceOptions } from '../evidence-query.js';
+import { agencyCadence, type AgencyCadenceOptions } from '../cadence-query.js';
 
 /** AGENCY_SELECT / AGENT_SELECT are plain SQL shared with SQLite; only the placeholders differ. */
 const AGENCY_BY = (cond: string) => `${AGENCY_SELECT} WHERE ${cond}`;
@@ -41,6 +47,9 @@ export class PostgresStore implements Store {
   readonly pool: pg.Pool;
   /** Published signed rule packs (pg-pack-bundles.ts). */
   readonly packs: PgPackBundles;
+  readonly waivers: SqlWaiverStore;
+  /** The neutral query adapter that waivers, evidence and waiver effects read through (shared with SQLite). */
+  private readonly reader: SqlReader;
   private readonly ingestor: PgIngest;
   private challengesIssued = 0;
   private closed = false;
@@ -49,6 +58,8 @@ export class PostgresStore implements Store {
     this.pool = createPool(options);
     this.ingestor = new PgIngest(this.pool);
     this.packs = new PgPackBundles(this.pool);
+    this.reader = pgReader(this.pool);
+    this.waivers = new SqlWaiverStore(this.reader, pgWaiverWriter(this.pool));
   }
 
   async migrate(): Promise<number> {
@@ -277,9 +288,7 @@ export class PostgresStore implements Store {
   }
 
   async posture(agencyId: number, now: string, dueSoonDays: number) {
-    // Waivers are kept on SQLite only so far: on PostgreSQL none applies (counts.waived = 0, no finding waived).
-    const p = await dq.postureRollup(this.pool, agencyId, [agencyId], now, dueSoonDays);
-    return { ...p, counts: { ...p.counts, waived: 0 } };
+    return this.postureRollup(agencyId, [agencyId], now, dueSoonDays);
   }
 
   async listHosts(agencyId: number, _now: string, page: Page) {
@@ -299,8 +308,17 @@ export class PostgresStore implements Store {
   }
 
   async listFindings(agencyId: number, now: string, filter: FindingsFilter, page: Page) {
-    const found = await dq.listFindingsFiltered(this.pool, agencyId, now, filter, page);
-    return { ...found, items: found.items.map((f) => ({ ...f, waived: false })) };
+    return findingsWithWaivers(this.reader, await dq.listFindingsFiltered(this.pool, agencyId, now, filter, page), filter.agencyIds ?? [agencyId], now);
+  }
+
+  // --- evidence (one implementation for both stores) -----------------------------------------
+
+  async agencyEvidence(options: AgencyEvidenceOptions) {
+    return agencyEvidence(this.reader, options);
+  }
+
+  async agencyCadence(options: AgencyCadenceOptions) {
+    return agencyCadence(this.reader, options);
   }
 
   // --- dashboard ------------------------------------------------------------------------------
@@ -317,16 +335,21 @@ export class PostgresStore implements Store {
     return dq.hostResultsFiltered(this.pool, agentId, filter, page);
   }
 
+  /** Rolled up over components, with every component's active waivers applied. */
   async postureRollup(agencyId: number, agencyIds: number[], now: string, dueSoonDays: number) {
-    return dq.postureRollup(this.pool, agencyId, agencyIds, now, dueSoonDays);
+    return postureWithWaivers(this.reader, await dq.postureRollup(this.pool, agencyId, agencyIds, now, dueSoonDays), agencyIds, now);
   }
 
-  async agencyFigures(now: string, onlineSince: string) {
-    return dq.agencyFigures(this.pool, now, onlineSince);
+  /** Per-agency figures with active waivers applied (only the agencies asked for, when given). */
+  async agencyFigures(now: string, onlineSince: string, agencyIds?: number[]) {
+    const figures = await dq.agencyFigures(this.pool, now, onlineSince);
+    return figuresWithWaivers(this.reader, agencyIds ? figures.filter((f) => agencyIds.includes(f.agencyId)) : figures, now);
   }
 
+  /** Today's own posture of every agency, waivers applied (as the overview shows it). */
   async snapshotDailyPosture(day: string) {
-    await dq.snapshotDailyPosture(this.pool, day);
+    const now = new Date().toISOString();
+    await dq.snapshotDailyPosture(this.pool, day, await this.agencyFigures(now, now));
   }
 
   async dailyPosture(fromDay: string) {

@@ -29,9 +29,14 @@ import { migrate } from './migrations.js';
 import { openDatabase, type OpenOptions } from './open-database.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 import * as dq from './dashboard-queries.js';
-import { SEVERITY_WEIGHT } from '../../../shared/result.js';
 import * as q from './posture-queries.js';
-import { applyWaiversToPosture, markWaivedFindings, waiverEffects } from './waiver-effects.js';
+import { figuresWithWaivers, findingsWithWaivers, postureWithWaivers } from '../waiver-effects.js';
+import { agencyEvidence, type AgencyEvidenceOptions } from '../evidence-query.js';
+import { agencyCadence, type AgencyCadenceOptions } from '../cadence-query.js';
+import type { SqlReader } from '../sql-reader.js';
+import { SqlWaiverStore } from '../waiver-store.js';
+import { sqliteReader } from './sqlite-reader.js';
+import { sqliteWaiverWriter } from './waiver-writer.js';
 import { AGENCY_SELECT, AGENT_SELECT, toAgency, toAgent, toUser, type AgencyRow, type AgentRow, type UserRow } from './rows.js';
 
 function isUniqueViolation(err: unknown): boolean {
@@ -42,6 +47,9 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database;
   readonly packs: SqlitePackBundles;
+  readonly waivers: SqlWaiverStore;
+  /** The neutral query adapter that waivers, evidence and waiver effects read through. */
+  private readonly reader: SqlReader;
   private ingestor: SqliteIngest | null = null;
   private challengesIssued = 0;
   private checkpointer: WalCheckpointer | null = null;
@@ -52,6 +60,8 @@ export class SqliteStore implements Store {
   ) {
     this.db = openDatabase(dataDir, options);
     this.packs = new SqlitePackBundles(this.db);
+    this.reader = sqliteReader(this.db);
+    this.waivers = new SqlWaiverStore(this.reader, sqliteWaiverWriter(this.db));
   }
 
   async migrate(): Promise<number> {
@@ -274,7 +284,7 @@ export class SqliteStore implements Store {
   }
 
   async posture(agencyId: number, now: string, dueSoonDays: number) {
-    return applyWaiversToPosture(q.posture(this.db, agencyId, now, dueSoonDays), await waiverEffects(this.db, agencyId, now));
+    return postureWithWaivers(this.reader, q.posture(this.db, agencyId, now, dueSoonDays), [agencyId], now);
   }
 
   async listHosts(agencyId: number, _now: string, page: Page) {
@@ -294,10 +304,19 @@ export class SqliteStore implements Store {
   }
 
   async listFindings(agencyId: number, now: string, filter: FindingsFilter, page: Page) {
-    const { waived } = await waiverEffects(this.db, agencyId, now);
     // dashboard-queries: the same order as posture-queries' listFindings, plus filters and components,
     // walking the due-date index instead of sorting every open finding (bench/dashboard).
-    return markWaivedFindings(dq.listFindingsFiltered(this.db, agencyId, now, filter, page), waived);
+    return findingsWithWaivers(this.reader, dq.listFindingsFiltered(this.db, agencyId, now, filter, page), filter.agencyIds ?? [agencyId], now);
+  }
+
+  // --- evidence (one implementation for both stores) -----------------------------------------
+
+  async agencyEvidence(options: AgencyEvidenceOptions) {
+    return agencyEvidence(this.reader, options);
+  }
+
+  async agencyCadence(options: AgencyCadenceOptions) {
+    return agencyCadence(this.reader, options);
   }
 
   // --- dashboard (dashboard-queries.ts) -------------------------------------------------------
@@ -316,26 +335,12 @@ export class SqliteStore implements Store {
 
   /** Rolled up over components, with every component's active waivers applied (as posture() does for one agency). */
   async postureRollup(agencyId: number, agencyIds: number[], now: string, dueSoonDays: number) {
-    const effects = await Promise.all(agencyIds.map((id) => waiverEffects(this.db, id, now)));
-    const combined = {
-      waived: effects.flatMap((e) => e.waived),
-      score: { won: effects.reduce((n, e) => n + e.score.won, 0), possible: effects.reduce((n, e) => n + e.score.possible, 0) },
-    };
-    return applyWaiversToPosture(dq.postureRollup(this.db, agencyId, agencyIds, now, dueSoonDays), combined);
+    return postureWithWaivers(this.reader, dq.postureRollup(this.db, agencyId, agencyIds, now, dueSoonDays), agencyIds, now);
   }
 
   /** Per-agency figures with active waivers applied: a waived failure leaves the score's denominator and the open/overdue findings. */
   async agencyFigures(now: string, onlineSince: string, agencyIds?: number[]) {
-    const figures = dq.agencyFigures(this.db, now, onlineSince, agencyIds);
-    for (const f of figures) {
-      const { waived } = await waiverEffects(this.db, f.agencyId, now);
-      for (const w of waived) {
-        f.possible -= SEVERITY_WEIGHT[w.severity] ?? 1;
-        if (w.openFinding) f.openFindings -= 1;
-        if (w.openFinding && w.dueAt !== null && w.dueAt < now) f.overdueFindings -= 1;
-      }
-    }
-    return figures;
+    return figuresWithWaivers(this.reader, dq.agencyFigures(this.db, now, onlineSince, agencyIds), now);
   }
 
   async snapshotDailyPosture(day: string) {

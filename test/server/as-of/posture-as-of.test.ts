@@ -8,8 +8,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore } from '../../../server/store/sqlite/sqlite-store.js';
-import { sqliteAgencyEvidence } from '../../../server/store/sqlite/evidence-query.js';
-import { SqliteWaivers } from '../../../server/store/sqlite/waivers.js';
 import { findingsAsOf, hostsAsOf, postureAsOf } from '../../../server/as-of/posture-as-of.js';
 import type { Finding, Posture, Store } from '../../../server/store/store.js';
 import type { EvidenceModel } from '../../../shared/evidence/model.js';
@@ -57,7 +55,7 @@ async function record(now: string): Promise<void> {
 }
 
 function evidenceAsOf(s: Store, asOf: string): Promise<EvidenceModel> {
-  return sqliteAgencyEvidence((s as SqliteStore).db, { agency: 'dhs', now: NOW, asOf });
+  return s.agencyEvidence({ agency: 'dhs', now: NOW, asOf });
 }
 
 const key = (f: { agentId: string; ruleId: string }) => `${f.agentId}/${f.ruleId}`;
@@ -78,7 +76,7 @@ beforeAll(async () => {
   await scan(T1, 'db-1', { 'linux.fw.deny': 'pass', 'linux.ssh.root': 'error', 'linux.net.fwd': 'pass', 'linux.time.ntp': 'fail' });
   await record(AFTER_T1);
   // A waiver for web-1's firewall from just after AFTER_T1 to T2+3d (so it counts at AFTER_T2, not at NOW), and one for the whole agency's NTP.
-  const waivers = new SqliteWaivers(store.db);
+  const waivers = store.waivers;
   await waivers.addWaiver({ agency: 'dhs', ruleId: 'linux.fw.deny', hosts: ['web-1'], justification: 'Upstream firewall filters this segment', approver: 'ciso', risk: 'medium', startsAt: WAIVED_AT, expiresAt: '2026-11-23T00:00:00.000Z' }, 'ana', WAIVED_AT);
   await waivers.addWaiver({ agency: 'dhs', ruleId: 'linux.time.ntp', justification: 'Time comes from the PTP grandmaster', approver: 'ciso', risk: 'low', startsAt: WAIVED_AT, expiresAt: '2027-06-01T00:00:00.000Z' }, 'ana', WAIVED_AT);
   // T2: web-1's SSH fixed, web-2's forwarding check errs (its finding stays open) and its SSH broken, db-1's SSH error fails, firewall still failing.

@@ -1,19 +1,20 @@
 /**
- * @module The evidence model of an agency (or some of its hosts) from the collector's SQLite
- * database: the current result of every rule on every host with its evidence, the open finding's
- * first-seen and due dates, and the waivers that count now. The same exporters as `rampart scan`
+ * @module The evidence model of an agency (or some of its hosts) from the collector's store, either
+ * database (through a SqlReader, in one snapshot): the current result of every rule on every host
+ * with its evidence, the open finding's first-seen and due dates, and the waivers that count now; or
+ * all of it as of a past instant, from the status history. The same exporters as `rampart scan`
  * (OSCAL, CSV, HTML) turn it into documents.
  */
-import type { Database } from 'better-sqlite3';
-import { AppError } from '../../../shared/errors.js';
-import { EVIDENCE_MODEL_SCHEMA_ID, type EvidenceHost, type EvidenceModel, type EvidenceResult, type Waiver } from '../../../shared/evidence/model.js';
-import { CheckStatusSchema, HostFactsSchema, PackRefSchema, RuleResultSchema, type PackRef, type RuleResult } from '../../../shared/result.js';
-import { SeveritySchema } from '../../../shared/rule-pack.js';
-import { VERSION } from '../../../shared/version.js';
-import { waiverKey } from '../waivers.js';
-import { SqliteWaivers } from './waivers.js';
-import { sqliteAgencyCadence, type CadenceObligation } from './cadence-query.js';
-import { parseDecision } from '../finding-clock.js';
+import { AppError } from '../../shared/errors.js';
+import { EVIDENCE_MODEL_SCHEMA_ID, type EvidenceHost, type EvidenceModel, type EvidenceResult, type Waiver } from '../../shared/evidence/model.js';
+import { CheckStatusSchema, HostFactsSchema, PackRefSchema, RuleResultSchema, type PackRef, type RuleResult } from '../../shared/result.js';
+import { SeveritySchema } from '../../shared/rule-pack.js';
+import { VERSION } from '../../shared/version.js';
+import { agencyCadence, type CadenceObligation } from './cadence-query.js';
+import { agencyByRef, type SqlReader } from './sql-reader.js';
+import { waiverKey } from './waivers.js';
+import { waiversAsOf } from './waivers-as-of.js';
+import { parseDecision } from './finding-clock.js';
 
 export interface AgencyEvidenceOptions {
   /** Agency name or numeric id. */
@@ -43,6 +44,8 @@ interface AgentRow {
   packs: string | null;
 }
 
+const AGENT_SELECT = 'SELECT key, id, hostname, machine_id, host_facts, packs FROM agents WHERE agency_id = ?';
+
 const UUID_V4_V5 = /^[0-9a-f]{8}-[0-9a-f]{4}-[45][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 function parseJson(text: string | null): unknown {
@@ -54,22 +57,24 @@ function parseJson(text: string | null): unknown {
   }
 }
 
-export async function sqliteAgencyEvidence(db: Database, options: AgencyEvidenceOptions): Promise<EvidenceModel> {
-  const agency = (db.prepare('SELECT id, name FROM agencies WHERE name = ?').get(options.agency) ??
-    (/^\d+$/.test(options.agency) ? db.prepare('SELECT id, name FROM agencies WHERE id = ?').get(Number(options.agency)) : undefined)) as { id: number; name: string } | undefined;
+/** The evidence model of an agency (or some of its hosts), now or as of a past instant; read in one snapshot. */
+export function agencyEvidence(reader: SqlReader, options: AgencyEvidenceOptions): Promise<EvidenceModel> {
+  return reader.snapshot((r) => buildEvidence(r, options));
+}
+
+async function buildEvidence(reader: SqlReader, options: AgencyEvidenceOptions): Promise<EvidenceModel> {
+  const agency = await agencyByRef(reader, options.agency);
   if (!agency) throw new AppError('ERR_AGENCY_NOT_FOUND', `agency "${options.agency}" does not exist`);
 
-  const asOf = options.asOf === undefined ? undefined : new Date(Date.parse(options.asOf)).toISOString();
-  if (asOf !== undefined && (Number.isNaN(Date.parse(asOf)) || Date.parse(asOf) > Date.parse(options.now))) {
+  const asOfMs = options.asOf === undefined ? undefined : Date.parse(options.asOf);
+  if (asOfMs !== undefined && (Number.isNaN(asOfMs) || asOfMs > Date.parse(options.now))) {
     throw new AppError('ERR_USAGE', `as-of must be a past date-time, not ${options.asOf}`);
   }
-  let agents = (
+  const asOf = asOfMs === undefined ? undefined : new Date(asOfMs).toISOString();
+  let agents =
     asOf === undefined
-      ? db.prepare('SELECT key, id, hostname, machine_id, host_facts, packs FROM agents WHERE agency_id = ? AND revoked_at IS NULL ORDER BY hostname, id').all(agency.id)
-      : db
-          .prepare('SELECT key, id, hostname, machine_id, host_facts, packs FROM agents WHERE agency_id = ? AND enrolled_at <= ? AND (revoked_at IS NULL OR revoked_at > ?) ORDER BY hostname, id')
-          .all(agency.id, asOf, asOf)
-  ) as AgentRow[];
+      ? await reader.all<AgentRow>(`${AGENT_SELECT} AND revoked_at IS NULL ORDER BY hostname, id`, [agency.id])
+      : await reader.all<AgentRow>(`${AGENT_SELECT} AND enrolled_at <= ? AND (revoked_at IS NULL OR revoked_at > ?) ORDER BY hostname, id`, [agency.id, asOf, asOf]);
   if (options.hosts && options.hosts.length > 0) {
     const wanted = options.hosts.map((ref) => {
       const hit = agents.find((a) => a.id === ref) ?? agents.find((a) => a.hostname === ref);
@@ -100,22 +105,24 @@ export async function sqliteAgencyEvidence(db: Database, options: AgencyEvidence
   });
 
   const at = asOf ?? options.now;
-  const waivers = await new SqliteWaivers(db).waiversAt(agency.id, at);
-  const resultStmt = db.prepare(
-    `SELECT r.scanned_at, r.body, f.first_seen_at, f.due_at, f.tier_decision
-       FROM results r
-       JOIN rules ru ON ru.key = r.rule_key
-       LEFT JOIN findings f ON f.agent_key = r.agent_key AND f.rule_key = r.rule_key AND f.resolved_at IS NULL
-      WHERE r.agent_key = ?
-      ORDER BY ru.id`,
-  );
+  const waivers = await waiversAsOf(reader, agency.id, at);
   const results: EvidenceResult[] = [];
+  const rules = asOf === undefined ? undefined : await ruleCatalog(reader);
   for (const a of agents) {
     if (asOf !== undefined) {
-      results.push(...resultsAsOf(db, a, asOf, waivers));
+      results.push(...(await resultsAsOf(reader, a, asOf, waivers, rules!)));
       continue;
     }
-    for (const row of resultStmt.all(a.key) as Array<{ scanned_at: string; body: string; first_seen_at: string | null; due_at: string | null; tier_decision: string | null }>) {
+    const rows = await reader.all<{ scanned_at: string; body: string; first_seen_at: string | null; due_at: string | null; tier_decision: string | null }>(
+      `SELECT r.scanned_at, r.body, f.first_seen_at, f.due_at, f.tier_decision
+         FROM results r
+         JOIN rules ru ON ru.key = r.rule_key
+         LEFT JOIN findings f ON f.agent_key = r.agent_key AND f.rule_key = r.rule_key AND f.resolved_at IS NULL
+        WHERE r.agent_key = ?
+        ORDER BY ru.id`,
+      [a.key],
+    );
+    for (const row of rows) {
       const parsed = RuleResultSchema.safeParse(parseJson(row.body));
       if (!parsed.success) continue; // stored bodies were validated at ingest; skip anything unreadable rather than fail the export
       const r = parsed.data;
@@ -137,12 +144,14 @@ export async function sqliteAgencyEvidence(db: Database, options: AgencyEvidence
 
   const scope = options.hosts && options.hosts.length === 1 ? 'host' : 'agency';
   const cadences = options.cadence
-    ? sqliteAgencyCadence(db, {
-        agency: agency.name,
-        from: new Date(Date.parse(at) - (options.cadence.periodDays ?? 30) * 86_400_000).toISOString(),
-        to: at,
-        obligations: options.cadence.obligations,
-      }).map((c) => ({ ...c, hosts: c.hosts.filter((h) => hosts.some((x) => x.id === h.hostId)) }))
+    ? (
+        await agencyCadence(reader, {
+          agency: agency.name,
+          from: new Date(Date.parse(at) - (options.cadence.periodDays ?? 30) * 86_400_000).toISOString(),
+          to: at,
+          obligations: options.cadence.obligations,
+        })
+      ).map((c) => ({ ...c, hosts: c.hosts.filter((h) => hosts.some((x) => x.id === h.hostId)) }))
     : undefined;
   return {
     schema: EVIDENCE_MODEL_SCHEMA_ID,
@@ -162,28 +171,48 @@ export async function sqliteAgencyEvidence(db: Database, options: AgencyEvidence
   };
 }
 
-interface HistoryRow {
-  rule_key: number;
-  to_status: string;
-  at: string;
+interface RuleRow {
+  key: number;
+  id: string;
+  pack_id: string;
+  title: string;
+  severity: string;
+  clock_days: number | null;
+  clock_directive: string | null;
+  directives: string;
 }
 
-/** One host's results as they stood at `asOf`, rebuilt from the status history (see AgencyEvidenceOptions.asOf). */
-function resultsAsOf(db: Database, agent: AgentRow, asOf: string, waivers: Map<string, Waiver>): EvidenceResult[] {
-  const latest = new Map<number, HistoryRow>();
-  for (const h of db.prepare('SELECT rule_key, to_status, at FROM status_history WHERE agent_key = ? AND at <= ? ORDER BY id').all(agent.key, asOf) as HistoryRow[]) {
+/** Every rule the collector has seen, by key (a few hundred rows: read once per as-of document). */
+async function ruleCatalog(reader: SqlReader): Promise<Map<number, RuleRow>> {
+  const rows = await reader.all<RuleRow>('SELECT key, id, pack_id, title, severity, clock_days, clock_directive, directives FROM rules');
+  return new Map(rows.map((r) => [r.key, r]));
+}
+
+/**
+ * One host's results as they stood at `asOf`, rebuilt from the status history (see
+ * AgencyEvidenceOptions.asOf): four reads per host, whatever its number of rules.
+ */
+async function resultsAsOf(reader: SqlReader, agent: AgentRow, asOf: string, waivers: Map<string, Waiver>, rules: Map<number, RuleRow>): Promise<EvidenceResult[]> {
+  const latest = new Map<number, { to_status: string; at: string }>();
+  for (const h of await reader.all<{ rule_key: number; to_status: string; at: string }>('SELECT rule_key, to_status, at FROM status_history WHERE agent_key = ? AND at <= ? ORDER BY id', [agent.key, asOf])) {
     latest.set(h.rule_key, h);
   }
-  const current = db.prepare('SELECT scanned_at, changed_at, body FROM results WHERE agent_key = ? AND rule_key = ?');
-  const ruleRow = db.prepare('SELECT id, pack_id, title, severity, clock_days, clock_directive, directives FROM rules WHERE key = ?');
-  const finding = db.prepare(
-    'SELECT first_seen_at, due_at, tier_decision FROM findings WHERE agent_key = ? AND rule_key = ? AND first_seen_at <= ? AND (resolved_at IS NULL OR resolved_at > ?) ORDER BY id DESC LIMIT 1',
+  const current = new Map(
+    (await reader.all<{ rule_key: number; scanned_at: string; body: string }>('SELECT rule_key, scanned_at, body FROM results WHERE agent_key = ?', [agent.key])).map((r) => [r.rule_key, r]),
   );
+  // The finding open at asOf per rule: the latest one that had started and not yet been resolved.
+  const findings = new Map<number, { first_seen_at: string; due_at: string | null; tier_decision: string | null }>();
+  for (const f of await reader.all<{ rule_key: number; first_seen_at: string; due_at: string | null; tier_decision: string | null }>(
+    'SELECT rule_key, first_seen_at, due_at, tier_decision FROM findings WHERE agent_key = ? AND first_seen_at <= ? AND (resolved_at IS NULL OR resolved_at > ?) ORDER BY id',
+    [agent.key, asOf, asOf],
+  )) {
+    findings.set(f.rule_key, f);
+  }
   const out: EvidenceResult[] = [];
   for (const [ruleKey, h] of latest) {
     const status = CheckStatusSchema.safeParse(h.to_status);
     if (!status.success) continue; // 'removed': the rule was no longer reported at that time
-    const cur = current.get(agent.key, ruleKey) as { scanned_at: string; changed_at: string; body: string } | undefined;
+    const cur = current.get(ruleKey);
     const body = cur ? RuleResultSchema.safeParse(parseJson(cur.body)) : undefined;
     let result: RuleResult;
     let collectedAt: string;
@@ -192,7 +221,7 @@ function resultsAsOf(db: Database, agent: AgentRow, asOf: string, waivers: Map<s
       result = body.data;
       collectedAt = cur.scanned_at;
     } else {
-      const rule = ruleRow.get(ruleKey) as { id: string; pack_id: string; title: string; severity: string; clock_days: number | null; clock_directive: string | null; directives: string } | undefined;
+      const rule = rules.get(ruleKey);
       const meta = body?.success ? body.data : undefined;
       if (!rule && !meta) continue;
       const directives = (parseJson(rule?.directives ?? '[]') as string[] | undefined) ?? [];
@@ -215,7 +244,7 @@ function resultsAsOf(db: Database, agent: AgentRow, asOf: string, waivers: Map<s
       collectedAt = h.at;
     }
     const failing = result.status === 'fail';
-    const open = failing || result.status === 'error' ? (finding.get(agent.key, ruleKey, asOf, asOf) as { first_seen_at: string; due_at: string | null; tier_decision: string | null } | undefined) : undefined;
+    const open = failing || result.status === 'error' ? findings.get(ruleKey) : undefined;
     const waiver = failing ? waivers.get(waiverKey(agent.id, result.ruleId)) : undefined;
     out.push({
       ...result,
