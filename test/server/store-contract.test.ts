@@ -7,6 +7,7 @@ import { openPostgresStore } from '../../server/store/postgres/pg-store.js';
 import { TEST_PG_URL, dropSchema, newSchemaName, pgReachable, pgSkipAllowed } from '../helpers/pg-schema.js';
 import { runStoreContract, type StoreContractOptions } from './store-contract.case.js';
 import { runTierContract } from './store-contract-tiers.case.js';
+import { runAsOfContract } from './store-contract-as-of.case.js';
 
 const sqlite: StoreContractOptions = {
   name: 'SQLite',
@@ -19,6 +20,7 @@ const sqlite: StoreContractOptions = {
 
 runStoreContract(sqlite);
 runTierContract(sqlite);
+runAsOfContract(sqlite);
 
 const reachable = await pgReachable();
 
@@ -40,6 +42,7 @@ if (reachable) {
   };
   runStoreContract(postgres);
   runTierContract(postgres);
+  runAsOfContract(postgres);
 }
 
 describe('schema versions', () => {
