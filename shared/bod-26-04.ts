@@ -173,3 +173,20 @@ export function tierWords(d: Pick<Bod2604Decision, 'days' | 'forensicTriage'>): 
   const base = d.days === null ? 'next system upgrade' : `${d.days} days`;
   return d.forensicTriage ? `${base} + forensic triage` : base;
 }
+
+/** The host's tag in words: `unset` says how Table 1 read it. */
+export function exposureWords(tag: ExposureTag): string {
+  return tag === 'unset' ? 'unset (treated as internet-exposed)' : tag;
+}
+
+/** One CVE's inputs in words, marking what was defaulted: for reports, OSCAL remarks and CSV. */
+export function cveInputWords(c: Bod2604Cve): string {
+  const kev = c.defaulted.includes('kev') ? 'yes (no KEV catalog on the agent: counted as listed)' : c.kev ? `yes${c.kevDueDate ? ` (KEV due ${c.kevDueDate})` : ''}` : 'no';
+  const mark = (input: 'automatable' | 'impact') => (c.defaulted.includes(input) ? ' (directive default)' : '');
+  return `${c.cve}: KEV ${kev}, automatable ${c.automatable}${mark('automatable')}, technical impact ${c.impact}${mark('impact')}: ${c.tier}, ${tierWords(c)}`;
+}
+
+/** A finding's tier in one line. */
+export function decisionWords(d: Bod2604Decision): string {
+  return `BOD 26-04 Table 1 tier ${d.tier}: ${tierWords(d)} from first detection; host exposure ${exposureWords(d.exposure)}; set by ${d.decidedBy}`;
+}

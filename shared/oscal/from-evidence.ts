@@ -13,6 +13,7 @@ import { countVerdicts, dueStateOf, sortedModel, verdictOf, waiverState, type Ve
 import type { Evidence } from '../result.js';
 import { compareControlRefs, controlRef, type ControlRef } from './controls.js';
 import { oneLine, prop, some, type OscalProp } from './props.js';
+import { cveInputWords, decisionWords, exposureWords } from '../bod-26-04.js';
 import { stableUuid, uuidV5 } from './uuid.js';
 
 export const OSCAL_VERSION = '1.1.2';
@@ -361,6 +362,21 @@ function waiverSentence(r: EvidenceResult, asOf: string): string {
   return `Waiver ${w.id} (${when}), approved by ${w.approver}, accepted risk ${w.risk}: ${w.justification}`;
 }
 
+/**
+ * BOD 26-04 Table 1 on a risk: the tier (its remarks say why), forensic triage, the host's exposure
+ * tag, and one `cve` prop per CVE classed by its own tier, whose remarks list the inputs and defaults.
+ */
+function tierProps(r: EvidenceResult): OscalProp[] {
+  const t = r.bod2604;
+  if (!t) return [];
+  return [
+    ...prop('bod-26-04-tier', t.tier, { remarks: decisionWords(t) }),
+    ...prop('forensic-triage', t.forensicTriage ? 'yes' : 'no'),
+    ...prop('exposure', t.exposure, { remarks: `Host exposure tag ${exposureWords(t.exposure)}.` }),
+    ...t.cves.flatMap((c) => prop('cve', c.cve, { class: c.tier, remarks: cveInputWords(c) })),
+  ];
+}
+
 function risk(ctx: Ctx, r: EvidenceResult): Json {
   const host = ctx.hostById.get(r.hostId)!;
   const uuid = riskUuid(r);
@@ -378,7 +394,11 @@ function risk(ctx: Ctx, r: EvidenceResult): Json {
     statement:
       `Until fixed, ${host.hostname} does not meet "${r.title}"` +
       (cites.length ? `, which the rule cites for ${cites.join(' and ')}.` : '.') +
-      (r.clockDays ? ` Directive clock: ${r.clockDays} days${r.clockDirective ? ` (${r.clockDirective})` : ''} from first detection.` : ''),
+      (r.bod2604
+        ? ` ${decisionWords(r.bod2604)}.`
+        : r.clockDays
+          ? ` Directive clock: ${r.clockDays} days${r.clockDirective ? ` (${r.clockDirective})` : ''} from first detection.`
+          : ''),
     props: [
       ...prop('rule-id', r.ruleId),
       ...prop('host-id', r.hostId),
@@ -388,6 +408,7 @@ function risk(ctx: Ctx, r: EvidenceResult): Json {
       ...prop('clock-directive', r.clockDirective),
       ...prop('first-seen', r.firstSeenAt),
       ...prop('due-state', due),
+      ...tierProps(r),
       ...prop('waived', waived ? 'yes' : 'no'),
       ...prop('waiver-id', w?.id),
       ...prop('waiver-state', w ? waiverState(w, ctx.asOf) : undefined),

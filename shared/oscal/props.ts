@@ -21,11 +21,11 @@ export function oneLine(value: string, max = 2000): string {
 }
 
 /** A Rampart property, or nothing when the value is absent or blank. */
-export function prop(name: string, value: string | number | boolean | undefined | null, options: { core?: boolean; class?: string } = {}): OscalProp[] {
+export function prop(name: string, value: string | number | boolean | undefined | null, options: { core?: boolean; class?: string; remarks?: string } = {}): OscalProp[] {
   if (value === undefined || value === null) return [];
   const v = oneLine(String(value));
   if (v === '') return [];
-  return [{ name, ...(options.core ? {} : { ns: RAMPART_NS }), value: v, ...(options.class ? { class: options.class } : {}) }];
+  return [{ name, ...(options.core ? {} : { ns: RAMPART_NS }), value: v, ...(options.class ? { class: options.class } : {}), ...(options.remarks ? { remarks: options.remarks } : {}) }];
 }
 
 /** `{ [key]: items }` when there are items, else `{}`: OSCAL arrays must hold at least one item. */

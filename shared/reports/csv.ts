@@ -4,6 +4,7 @@
  */
 import { parseEvidenceModel, type EvidenceModel, type EvidenceResult } from '../evidence/model.js';
 import { dueStateOf, sortedModel, verdictOf, waiverState } from '../evidence/verdict.js';
+import { cveInputWords } from '../bod-26-04.js';
 
 /** Characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection guidance). */
 const FORMULA_START = /^[=+\-@\t\r]/;
@@ -43,6 +44,10 @@ export const FINDINGS_CSV_COLUMNS = [
   'clock_directive',
   'due_at',
   'due_state',
+  'bod2604_tier',
+  'forensic_triage',
+  'exposure',
+  'tier_inputs',
   'waiver_id',
   'waiver_state',
   'waiver_approver',
@@ -99,7 +104,12 @@ export function findingsCsv(input: EvidenceModel, options: FindingsCsvOptions = 
       r.clockDays,
       r.clockDirective,
       r.dueAt,
-      dueStateOf(r, asOf),
+      // A "next upgrade" tier has no date: say so instead of leaving the due state empty.
+      dueStateOf(r, asOf) ?? (r.status === 'fail' && !r.dueAt && r.bod2604?.days === null ? 'next-upgrade' : undefined),
+      r.bod2604?.tier,
+      r.bod2604 ? (r.bod2604.forensicTriage ? 'yes' : 'no') : undefined,
+      r.bod2604?.exposure,
+      r.bod2604?.cves.map(cveInputWords).join('; '),
       w?.id,
       w ? waiverState(w, asOf) : undefined,
       w?.approver,

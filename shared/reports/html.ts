@@ -7,6 +7,7 @@ import { canonicalJson } from '../evidence/canonical-json.js';
 import { parseEvidenceModel, type EvidenceHost, type EvidenceModel, type EvidenceResult } from '../evidence/model.js';
 import { countVerdicts, DUE_SOON_DAYS, dueStateOf, sortedModel, verdictOf, waiverState, type Verdict, type VerdictCounts } from '../evidence/verdict.js';
 import { SEVERITY_RANK } from '../rule-pack.js';
+import { cveInputWords, exposureWords, tierWords } from '../bod-26-04.js';
 
 /** Escape text for HTML element content and quoted attribute values. */
 export function escapeHtml(value: unknown): string {
@@ -59,6 +60,18 @@ function countsRow(c: VerdictCounts): string {
 
 function day(iso: string | undefined): string {
   return iso ? iso.slice(0, 10) : '';
+}
+
+/** The clock of a finding: its BOD 26-04 Table 1 tier with the inputs, else the rule's directive clock. */
+function clockCell(r: EvidenceResult, none: string): string {
+  const t = r.bod2604;
+  if (t) {
+    return (
+      `BOD 26-04 Table 1 <b>${e(t.tier)}</b>: ${e(tierWords(t))}${t.forensicTriage ? ' <b class="overdue">(forensic triage)</b>' : ''}` +
+      `<br><small>host exposure ${e(exposureWords(t.exposure))}; ${t.cves.map((c) => e(cveInputWords(c))).join('; ')}</small>`
+    );
+  }
+  return r.clockDays ? `${r.clockDays} days${r.clockDirective ? ` (${e(r.clockDirective)})` : ''}` : none;
 }
 
 /** The HTML report for an evidence model (one host, one agency or a fleet). */
@@ -153,7 +166,7 @@ ${
 ${dated
   .map((r) => {
     const s = dueStateOf(r, asOf)!;
-    return `<tr><td>${e(day(r.dueAt))}</td><td class="${s}">${dueWords[s]}</td><td>${e(hostname(r))}</td><td>${e(r.title)}<br><code>${e(r.ruleId)}</code></td><td>${e(r.severity)}</td><td>${r.clockDays ? `${r.clockDays} days${r.clockDirective ? ` (${e(r.clockDirective)})` : ''}` : ''}</td><td>${e(day(r.firstSeenAt))}</td></tr>`;
+    return `<tr><td>${e(day(r.dueAt))}</td><td class="${s}">${dueWords[s]}</td><td>${e(hostname(r))}</td><td>${e(r.title)}<br><code>${e(r.ruleId)}</code></td><td>${e(r.severity)}</td><td>${clockCell(r, '')}</td><td>${e(day(r.firstSeenAt))}</td></tr>`;
   })
   .join('\n')}
 </tbody></table>`
@@ -165,7 +178,7 @@ ${
 <p class="note">The due date runs from the first time a failure was seen, which the collector tracks; a one-host scan does not know it.</p>
 <table><thead><tr><th>Host</th><th>Rule</th><th>Severity</th><th>Clock</th><th>Remediation</th></tr></thead><tbody>
 ${undated
-  .map((r) => `<tr><td>${e(hostname(r))}</td><td>${e(r.title)}<br><code>${e(r.ruleId)}</code></td><td>${e(r.severity)}</td><td>${r.clockDays ? `${r.clockDays} days${r.clockDirective ? ` (${e(r.clockDirective)})` : ''}` : 'none'}</td><td>${e(r.remediation)}</td></tr>`)
+  .map((r) => `<tr><td>${e(hostname(r))}</td><td>${e(r.title)}<br><code>${e(r.ruleId)}</code></td><td>${e(r.severity)}</td><td>${clockCell(r, 'none')}</td><td>${e(r.remediation)}</td></tr>`)
   .join('\n')}
 </tbody></table>`
 }</section>

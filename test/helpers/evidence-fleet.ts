@@ -6,6 +6,7 @@
 import type { EvidenceHost, EvidenceModel, EvidenceResult } from '../../shared/evidence/model.js';
 import type { CheckStatus } from '../../shared/result.js';
 import type { Severity } from '../../shared/rule-pack.js';
+import { decideBod2604 } from '../../shared/bod-26-04.js';
 
 export const AS_OF = '2026-11-26T12:00:00.000Z';
 const PACK = { id: 'linux-network-baseline', title: 'Linux network baseline', version: '1.2.0', sha256: 'a'.repeat(64), ruleCount: 12 };
@@ -115,8 +116,10 @@ export function fleetModel(): EvidenceModel {
     dueAt: '2026-11-29T12:00:00.000Z',
     waiver: { id: 'W-3', justification: 'Migration window', approver: 'ciso@example.gov', risk: 'high', start: '2026-10-01T00:00:00.000Z', expiry: '2026-11-20T00:00:00.000Z' },
   });
-  // Security updates on web01: due in the future (open).
-  Object.assign(find('linux.updates.security-pending', 'host-web01'), { firstSeenAt: '2026-11-25T00:00:00.000Z', dueAt: '2026-12-09T00:00:00.000Z' });
+  // Security updates on web01: a KEV-listed CVE on a host without an exposure tag, so BOD 26-04
+  // Table 1 gives 3 days + forensic triage (automatable and impact defaulted): due soon.
+  const cves = [{ cve: 'CVE-2025-3248', kev: true, kevDueDate: '2025-05-26', kevDateAdded: '2025-05-05' }, { cve: 'CVE-2024-0001', kev: false, automatable: 'yes' as const, technicalImpact: 'partial' as const }];
+  Object.assign(find('linux.updates.security-pending', 'host-web01'), { cves, firstSeenAt: '2026-11-25T00:00:00.000Z', dueAt: '2026-11-28T00:00:00.000Z', bod2604: decideBod2604(cves, null) });
   return {
     schema: 'rampart.evidence/1',
     assessment: {

@@ -58,7 +58,7 @@ export interface OverviewAgency {
   findings: { open: number; overdue: number };
   trend: Array<{ day: string; score: number | null }>;
 }
-export interface Finding { id: number | null; agentId: string; hostname: string; ruleId: string; title: string; severity: string; directive: string | null; firstSeenAt: string; dueAt: string | null; overdue: boolean; resolvedAt: string | null; waived?: boolean }
+export interface Finding { id: number | null; agentId: string; hostname: string; ruleId: string; title: string; severity: string; directive: string | null; firstSeenAt: string; dueAt: string | null; overdue: boolean; resolvedAt: string | null; waived?: boolean; tier?: string | null; forensicTriage?: boolean }
 export interface Posture {
   agency: { id: number; name: string; parentName: string | null };
   asOf: string;

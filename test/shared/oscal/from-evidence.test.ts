@@ -10,6 +10,7 @@ import { uuidV5 } from '../../../shared/oscal/uuid.js';
 import { oscalValidator } from '../../../shared/oscal/validate.js';
 import { AS_OF, fleetModel } from '../../helpers/evidence-fleet.js';
 import { isAppError } from '../../../shared/errors.js';
+import { decideBod2604 } from '../../../shared/bod-26-04.js';
 
 const validate = oscalValidator();
 type J = Record<string, any>;
@@ -173,6 +174,33 @@ describe('evidenceToOscal', () => {
     expect(obs.remarks).toMatch(/Waiver W-7 \(active until 2027-02-01/);
     // Result-level counts: waived failures are not counted as failed.
     expect(props(res)).toMatchObject({ 'checks-waived': '1' });
+  });
+
+  it('puts the BOD 26-04 tier, forensic triage, exposure and each CVE with its inputs on the risk, and stays valid', () => {
+    const res = ar(fleetModel()).results[0];
+    const r = (res.risks as J[]).find((x) => props(x)['rule-id'] === 'linux.updates.security-pending')!;
+    expect(props(r)).toMatchObject({ 'bod-26-04-tier': 't3-forensics', 'forensic-triage': 'yes', exposure: 'unset', 'due-state': 'due-soon' });
+    expect(r.deadline).toBe('2026-11-28T00:00:00.000Z');
+    const tier = (r.props as J[]).find((p) => p.name === 'bod-26-04-tier')!;
+    expect(tier.remarks).toBe('BOD 26-04 Table 1 tier t3-forensics: 3 days + forensic triage from first detection; host exposure unset (treated as internet-exposed); set by CVE-2025-3248');
+    const cves = (r.props as J[]).filter((p) => p.name === 'cve');
+    expect(cves.map((p) => [p.value, p.class])).toEqual([
+      ['CVE-2024-0001', 't14'],
+      ['CVE-2025-3248', 't3-forensics'],
+    ]);
+    expect(cves[1]!.remarks).toContain('automatable no (directive default), technical impact total (directive default)');
+    expect(r.statement).toContain('BOD 26-04 Table 1 tier t3-forensics: 3 days + forensic triage');
+    expect(r.statement).not.toContain('Directive clock: 14 days');
+    // A "next upgrade" tier has no deadline, and the document still validates.
+    const model = fleetModel();
+    const web = model.results.find((x) => x.ruleId === 'linux.updates.security-pending' && x.hostId === 'host-web01')!;
+    web.bod2604 = decideBod2604([{ cve: 'CVE-2024-0001', kev: false, automatable: 'no', technicalImpact: 'partial' }], 'internal');
+    delete web.dueAt;
+    const doc = evidenceToOscal(model);
+    expect(validate(doc).errors).toEqual([]);
+    const upgrade = ((doc['assessment-results'] as J).results[0].risks as J[]).find((x) => props(x)['rule-id'] === 'linux.updates.security-pending')!;
+    expect(upgrade.deadline).toBeUndefined();
+    expect(props(upgrade)['bod-26-04-tier']).toBe('next-upgrade');
   });
 
   it('marks a control whose only failures are waived as not satisfied with an approved deviation', () => {

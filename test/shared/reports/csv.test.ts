@@ -3,6 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { csvField, FINDINGS_CSV_COLUMNS, findingsCsv } from '../../../shared/reports/csv.js';
+import { decideBod2604 } from '../../../shared/bod-26-04.js';
 import { fleetModel } from '../../helpers/evidence-fleet.js';
 
 /** A small RFC 4180 reader, to prove the output parses back to the same fields. */
@@ -64,6 +65,28 @@ describe('findings CSV', () => {
     expect(expired.verdict).toBe('fail');
     expect(expired.due_state).toBe('due-soon');
     expect(body.find((r) => r.rule_id === 'linux.ssh.root-login-disabled' && r.host_id === 'host-web01')!.due_state).toBe('overdue');
+    // The BOD 26-04 tier with its inputs; findings without one leave the columns empty.
+    expect(body.find((r) => r.rule_id === 'linux.updates.security-pending')).toMatchObject({
+      due_at: '2026-11-28T00:00:00.000Z',
+      due_state: 'due-soon',
+      bod2604_tier: 't3-forensics',
+      forensic_triage: 'yes',
+      exposure: 'unset',
+      tier_inputs:
+        'CVE-2024-0001: KEV no, automatable yes, technical impact partial: t14, 14 days; ' +
+        'CVE-2025-3248: KEV yes (KEV due 2025-05-26), automatable no (directive default), technical impact total (directive default): t3-forensics, 3 days + forensic triage',
+    });
+    expect(body.find((r) => r.waiver_id === 'W-3')).toMatchObject({ bod2604_tier: '', forensic_triage: '', tier_inputs: '' });
+  });
+
+  it('says next-upgrade where a BOD 26-04 finding has no date', () => {
+    const model = fleetModel();
+    const r = model.results.find((x) => x.ruleId === 'linux.updates.security-pending' && x.hostId === 'host-web01')!;
+    r.bod2604 = decideBod2604([{ cve: 'CVE-2024-0001', kev: false, automatable: 'no', technicalImpact: 'partial' }], 'internal');
+    delete r.dueAt;
+    const rows = parseCsv(findingsCsv(model));
+    const row = Object.fromEntries(FINDINGS_CSV_COLUMNS.map((c, i) => [c, rows.find((x) => x[3] === r.ruleId)![i]]));
+    expect(row).toMatchObject({ due_at: '', due_state: 'next-upgrade', bod2604_tier: 'next-upgrade', forensic_triage: 'no', exposure: 'internal' });
   });
 
   it('lists every result with all: true, and is the same bytes for the same input', () => {

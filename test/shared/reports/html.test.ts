@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { escapeHtml, htmlReport } from '../../../shared/reports/html.js';
 import { fleetModel } from '../../helpers/evidence-fleet.js';
+import { decideBod2604 } from '../../../shared/bod-26-04.js';
 
 describe('HTML report', () => {
   it('escapes every character that could open markup', () => {
@@ -51,6 +52,21 @@ describe('HTML report', () => {
     // The appendix carries evidence sources for every host.
     expect(html).toContain('<code>/etc/sysctl.d/99-custom.conf</code>');
     expect(html.match(/<h3>[^<]*<code>host-/g)).toHaveLength(4);
+  });
+
+  it('shows the BOD 26-04 tier, forensic triage and its inputs in the clock column, and "next system upgrade" for an undated tier', () => {
+    const html = htmlReport(fleetModel());
+    const findings = html.slice(html.indexOf('<section id="findings"'), html.indexOf('<section id="waivers"'));
+    expect(findings).toMatch(/2026-11-28<\/td><td class="due-soon">due within 7 days/);
+    expect(findings).toContain('BOD 26-04 Table 1 <b>t3-forensics</b>: 3 days + forensic triage <b class="overdue">(forensic triage)</b>');
+    expect(findings).toContain('host exposure unset (treated as internet-exposed)');
+    expect(findings).toContain('automatable no (directive default)');
+    const model = fleetModel();
+    const r = model.results.find((x) => x.ruleId === 'linux.updates.security-pending' && x.hostId === 'host-web01')!;
+    r.bod2604 = decideBod2604([{ cve: 'CVE-2024-0001', kev: false, automatable: 'no', technicalImpact: 'partial' }], 'internal');
+    delete r.dueAt;
+    const undated = htmlReport(model).split('Open findings without a due date')[1]!;
+    expect(undated).toContain('BOD 26-04 Table 1 <b>next-upgrade</b>: next system upgrade');
   });
 
   it('is the same bytes for the same input', () => {

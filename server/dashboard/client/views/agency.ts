@@ -46,8 +46,8 @@ export async function renderAgency(main: HTMLElement, route: Route): Promise<voi
       <td>${h.delivery!.complete ? '✓ complete' : html`<span class="badge fail">${h.delivery!.missing} missing</span>`}</td></tr>`,
   );
   const findingRows = findings.items.map(
-    (f) => html`<tr><td>${f.waived ? html`<span class="badge waived">WAIVED</span>` : f.overdue ? html`<span class="badge overdue">OVERDUE</span>` : ''} ${when(f.dueAt)}</td><th scope="row"><a href="#/host/${enc(f.agentId)}">${f.hostname}</a></th>
-      <td><a href="#/rule/${enc(f.ruleId)}?agency=${enc(name)}">${f.ruleId}</a></td><td>${severity(f.severity)}</td><td>${f.directive ?? ''}</td><td>${when(f.firstSeenAt)}</td></tr>`,
+    (f) => html`<tr><td>${f.waived ? html`<span class="badge waived">WAIVED</span>` : f.overdue ? html`<span class="badge overdue">OVERDUE</span>` : ''} ${f.dueAt === null && f.tier === 'next-upgrade' ? 'next system upgrade' : when(f.dueAt)}</td><th scope="row"><a href="#/host/${enc(f.agentId)}">${f.hostname}</a></th>
+      <td><a href="#/rule/${enc(f.ruleId)}?agency=${enc(name)}">${f.ruleId}</a></td><td>${severity(f.severity)}</td><td>${f.directive ?? ''}${f.tier ? html` <span class="muted">Table 1 ${f.tier}</span>` : ''}${f.forensicTriage ? html` <span class="badge fail">FORENSIC TRIAGE</span>` : ''}</td><td>${when(f.firstSeenAt)}</td></tr>`,
   );
   const comps = posture.components ?? [];
   mount(

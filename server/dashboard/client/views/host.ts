@@ -10,7 +10,7 @@ import { pager, wirePagers } from './pager.js';
 import { asOfBar, asOfOf, wireAsOf } from '../as-of.js';
 
 interface HostDetail {
-  host: { agentId: string; hostname: string; agency: string; os: string | null; agentVersion: string | null; lastSeenAt: string | null; lastScanAt: string | null; online?: boolean; revoked: boolean; delivery: { maxSeq: number; received: number; missing: number; complete: boolean }; packs: Array<{ id: string; version: string; sha256: string }> };
+  host: { agentId: string; hostname: string; agency: string; os: string | null; agentVersion: string | null; lastSeenAt: string | null; lastScanAt: string | null; online?: boolean; revoked: boolean; exposure?: 'internet' | 'internal' | 'unset'; delivery: { maxSeq: number; received: number; missing: number; complete: boolean }; packs: Array<{ id: string; version: string; sha256: string }> };
   gaps: Array<{ from: number; to: number }>;
 }
 
@@ -47,7 +47,7 @@ export async function renderHost(main: HTMLElement, route: Route): Promise<{ age
   mount(
     main,
     html`<h1>${h.hostname} ${onlineBadge(Boolean(h.online))} ${h.revoked ? html`<span class="badge fail">revoked</span>` : ''}</h1>
-    <p class="muted">Agency <a href="#/agency/${enc(h.agency)}">${h.agency}</a> · ${h.os ?? 'unknown OS'} · agent ${h.agentVersion ?? '?'} · last scan ${when(h.lastScanAt)} · last seen ${when(h.lastSeenAt)}</p>
+    <p class="muted">Agency <a href="#/agency/${enc(h.agency)}">${h.agency}</a> · ${h.os ?? 'unknown OS'} · agent ${h.agentVersion ?? '?'} · last scan ${when(h.lastScanAt)} · last seen ${when(h.lastSeenAt)}${h.exposure ? ` · exposure ${h.exposure === 'unset' ? 'unset (treated as internet-exposed)' : h.exposure}` : ''}</p>
     <p>Delivery: ${h.delivery.complete ? html`✓ complete — all ${h.delivery.maxSeq} result frames received, no gaps` : html`<span class="badge fail">${h.delivery.missing} frames missing</span> (${detail.gaps.map((g) => `${g.from}–${g.to}`).join(', ')})`}.
     Packs: ${h.packs.map((pk) => html`<code>${pk.id}@${pk.version}</code> <span class="muted">sha256:${pk.sha256.slice(0, 12)}</span> `)}</p>
     ${asOfBar(asOf)}
