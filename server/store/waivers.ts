@@ -91,8 +91,9 @@ export interface WaiverStore {
   getWaiver(id: string, now: string): Promise<WaiverRecord | null>;
   listWaivers(filter: WaiverListFilter, now: string): Promise<WaiverRecord[]>;
   /**
-   * Every waiver that counted at `at` for the agency, per (agent id, rule id): the most specific
-   * scope wins (host, then host-set, then agency), then the latest expiry. Ready for the evidence model.
+   * Every waiver that counted at `at` for the agency, per (agent id, rule id), each as it stood at
+   * `at` (one changed since is rebuilt from the audit log): the most specific scope wins (host, then
+   * host-set, then agency), then the latest expiry. Ready for the evidence model.
    */
   waiversAt(agencyId: number, at: string): Promise<Map<string, Waiver>>;
   auditLog(filter: { objectId?: string; limit?: number }): Promise<AuditEntry[]>;

@@ -118,7 +118,18 @@ describe.each(STORE_KINDS)('evidence and waiver API on %s', (kind) => {
       const findings = JSON.parse((await call('GET', '/api/v1/agencies/dhs/findings?state=open', viewer)).text);
       expect(findings.items.map((f: { waived: boolean }) => f.waived)).toEqual([true]);
       expect(JSON.parse((await call('GET', '/api/v1/agencies/dhs/waivers', viewer)).text).items).toHaveLength(1);
-      expect((await call('PATCH', `/api/v1/waivers/${w.id}`, admin, { risk: 'high' })).status).toBe(200);
+      // Cut the waiver short (it ends 1 ms after it started) and re-approve it; as of before the edit it still stands as it was.
+      const beforeEdit = new Date().toISOString();
+      await new Promise((r) => setTimeout(r, 5));
+      const cut = new Date(Date.parse(w.startsAt) + 1).toISOString();
+      const patched = await call('PATCH', `/api/v1/waivers/${w.id}`, admin, { risk: 'high', approver: 'deputy-ciso@dhs.example.gov', expiresAt: cut });
+      expect(patched.status).toBe(200);
+      expect(JSON.parse(patched.text)).toMatchObject({ state: 'expired', risk: 'high' });
+      expect(JSON.parse((await call('GET', '/api/v1/agencies/dhs/posture', viewer)).text).counts).toMatchObject({ fail: 1, waived: 0 });
+      const asOf = encodeURIComponent(beforeEdit);
+      expect(JSON.parse((await call('GET', `/api/v1/agencies/dhs/posture?asOf=${asOf}`, viewer)).text).counts).toMatchObject({ fail: 0, waived: 1 });
+      const then = JSON.parse((await call('GET', `/api/v1/agencies/dhs/evidence?format=json&asOf=${asOf}`, viewer)).text);
+      expect(then.results.find((r: { status: string }) => r.status === 'fail').waiver).toMatchObject({ id: w.id, risk: 'medium', approver: 'ciso@dhs.example.gov', expiry: expiresAt });
       expect((await call('DELETE', `/api/v1/waivers/${w.id}`, admin, { reason: 'fixed' })).status).toBe(200);
       expect((await call('DELETE', `/api/v1/waivers/${w.id}`, admin, {})).status).toBe(400);
       expect((await call('DELETE', '/api/v1/waivers/W-999', admin, {})).status).toBe(404);

@@ -131,6 +131,41 @@ describe.each(STORE_KINDS)('collector evidence on %s', (kind) => {
       expect(verdictOf(late, december.assessment.generatedAt)).toBe('fail');
     });
 
+    it('shows a waiver edited later as it stood then: its old expiry and approver in the documents, and the counts they gave', async () => {
+      // 11-20: the waiver (11-12 to 12-01) is cut to end on 11-19 and re-approved by someone else.
+      await s.store().waivers.updateWaiver('W-1', { expiresAt: '2026-11-19T00:00:00.000Z', approver: 'deputy-ciso@doe.example.gov' }, 'bob', '2026-11-20T00:00:00.000Z');
+      const verdicts = (m: EvidenceModel) => m.results.map((r) => `${r.ruleId} ${verdictOf(r, m.assessment.generatedAt)}`);
+
+      // 11-19 noon, before the edit: the waiver then ran until 12-01, so the failure was waived.
+      const then = await at('2026-11-19T12:00:00.000Z');
+      expect(byRule(then, 'linux.b.ssh').waiver).toMatchObject({ id: 'W-1', approver: 'ciso@doe.example.gov', expiry: '2026-12-01T00:00:00.000Z', justification: 'Jump host rebuild scheduled' });
+      expect(verdicts(then)).toEqual(['linux.a.fw pass', 'linux.b.ssh waived']);
+      const doc = evidenceToOscal(then);
+      expect(validate(doc).errors).toEqual([]);
+      expect(JSON.stringify(doc)).toContain('approved by ciso@doe.example.gov');
+      expect(JSON.stringify(doc)).not.toContain('deputy-ciso');
+      expect(htmlReport(then)).toContain('ciso@doe.example.gov');
+
+      // After the edit, the edited waiver had already ended (11-19): the failure counts as failed.
+      const after = await at('2026-11-21T00:00:00.000Z');
+      expect(byRule(after, 'linux.b.ssh').waiver).toBeUndefined();
+      expect(verdicts(after)).toEqual(['linux.a.fw pass', 'linux.b.ssh fail']);
+      // Now, the waiver reads as edited.
+      expect(await s.store().waivers.getWaiver('W-1', NOW)).toMatchObject({ approver: 'deputy-ciso@doe.example.gov', expiresAt: '2026-11-19T00:00:00.000Z', state: 'expired' });
+    });
+
+    it('counts a lapsed waiver that was extended later as failed for the time it had lapsed', async () => {
+      // 11-14: cut to end 11-14 (before anyone looked); 11-20: extended to 12-31.
+      await s.store().waivers.updateWaiver('W-1', { expiresAt: '2026-11-14T00:00:00.000Z' }, 'bob', '2026-11-14T00:00:00.000Z');
+      await s.store().waivers.updateWaiver('W-1', { expiresAt: '2026-12-31T00:00:00.000Z' }, 'bob', '2026-11-20T00:00:00.000Z');
+      expect(verdictOf(byRule(await at('2026-11-13T00:00:00.000Z'), 'linux.b.ssh'), '2026-11-13T00:00:00.000Z')).toBe('waived');
+      const lapsed = await at('2026-11-17T00:00:00.000Z');
+      expect(byRule(lapsed, 'linux.b.ssh').waiver).toBeUndefined();
+      expect(verdictOf(byRule(lapsed, 'linux.b.ssh'), '2026-11-17T00:00:00.000Z')).toBe('fail');
+      const extended = await at('2026-12-05T00:00:00.000Z');
+      expect(byRule(extended, 'linux.b.ssh').waiver).toMatchObject({ expiry: '2026-12-31T00:00:00.000Z' });
+    });
+
     it('refuses an as-of date in the future or that is not a date', async () => {
       await expect(at('2027-01-01T00:00:00.000Z')).rejects.toMatchObject({ code: 'ERR_USAGE' });
       await expect(at('someday')).rejects.toMatchObject({ code: 'ERR_USAGE' });

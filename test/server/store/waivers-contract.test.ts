@@ -114,6 +114,33 @@ describe.each(STORE_KINDS)('waivers on %s', (kind) => {
       expect((await store.waivers.getWaiver('W-1', '2026-12-02T00:00:00.000Z'))!).toMatchObject({ state: 'removed', removedAt: '2026-12-01T00:00:00.000Z', removedBy: 'bob' });
     });
 
+    it('answers as of a past instant with each waiver as it stood then, not as it was edited or removed later', async () => {
+      const key = (h: string) => waiverKey(agents[h]!, RULE);
+      await store.waivers.addWaiver(waiver({ hosts: ['web-1'] }), 'ana', '2026-11-05T00:00:00.000Z');
+      // W-2 lapsed on 11-15; on 11-20 it is extended to the end of the year.
+      await store.waivers.addWaiver(waiver({ hosts: ['db-1'], expiresAt: '2026-11-15T00:00:00.000Z', approver: 'isso@dhs.example.gov' }), 'ana', '2026-11-05T00:00:00.000Z');
+      // On 11-20 W-1's expiry is cut to 11-25, its approver and justification change, and its risk goes up.
+      await store.waivers.updateWaiver('W-1', { expiresAt: '2026-11-25T00:00:00.000Z', approver: 'deputy-ciso@dhs.example.gov', justification: 'Console access until the new router ships', risk: 'high' }, 'bob', '2026-11-20T00:00:00.000Z');
+      await store.waivers.updateWaiver('W-2', { expiresAt: '2026-12-31T00:00:00.000Z' }, 'bob', '2026-11-20T00:00:00.000Z');
+      await store.waivers.removeWaiver('W-2', 'carol', '2026-12-10T00:00:00.000Z', 'fixed');
+
+      const before = await store.waivers.waiversAt(dhs, '2026-11-12T00:00:00.000Z');
+      expect(before.get(key('web-1'))).toEqual({ id: 'W-1', justification: 'Console access needed until the Q1 refresh', approver: 'ciso@dhs.example.gov', risk: 'medium', start: '2026-11-10T00:00:00.000Z', expiry: '2027-01-01T00:00:00.000Z', scope: 'host' });
+      expect(before.get(key('db-1'))).toMatchObject({ id: 'W-2', expiry: '2026-11-15T00:00:00.000Z' });
+      // 11-17: W-2 had lapsed (its extension came later); W-1 still had its old expiry.
+      const lapsed = await store.waivers.waiversAt(dhs, '2026-11-17T00:00:00.000Z');
+      expect(lapsed.has(key('db-1'))).toBe(false);
+      expect(lapsed.get(key('web-1'))).toMatchObject({ approver: 'ciso@dhs.example.gov', expiry: '2027-01-01T00:00:00.000Z' });
+      // From the edit on, the edited values.
+      const edited = await store.waivers.waiversAt(dhs, '2026-11-21T00:00:00.000Z');
+      expect(edited.get(key('web-1'))).toEqual({ id: 'W-1', justification: 'Console access until the new router ships', approver: 'deputy-ciso@dhs.example.gov', risk: 'high', start: '2026-11-10T00:00:00.000Z', expiry: '2026-11-25T00:00:00.000Z', scope: 'host' });
+      expect(edited.get(key('db-1'))).toMatchObject({ id: 'W-2', expiry: '2026-12-31T00:00:00.000Z', approver: 'isso@dhs.example.gov' });
+      // 11-26: W-1's shortened expiry has passed; 12-05: W-2 (removed 12-10) still counted; 12-10: removed.
+      const late = await store.waivers.waiversAt(dhs, '2026-12-05T00:00:00.000Z');
+      expect([...late.values()].map((w) => w.id)).toEqual(['W-2']);
+      expect((await store.waivers.waiversAt(dhs, '2026-12-10T00:00:00.000Z')).size).toBe(0);
+    });
+
     it('flips a failure between waived and failed in the evidence model as time passes', async () => {
       const failing = fleetModel().results.find((r) => r.status === 'fail')!;
       failing.ruleId = RULE;
