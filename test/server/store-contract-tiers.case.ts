@@ -138,6 +138,19 @@ export function runTierContract(opts: StoreContractOptions): void {
       expect(await one('ai.tier-wins')).toMatchObject({ tier: 't14', dueAt: '2027-01-13T12:00:00.000Z', directive: 'BOD-26-04' });
     });
 
+    it('puts the tier with its inputs on the agency evidence, now and as of an earlier time', async () => {
+      await store.ingest([frame(1, [bodResult('ai.kev.one', [KEV])])]);
+      const evidence = await store.agencyEvidence({ agency: 'dhs', now: '2027-01-01T00:00:00.000Z' });
+      const r = evidence.results.find((x) => x.ruleId === 'ai.kev.one')!;
+      expect(r).toMatchObject({ firstSeenAt: SEEN, dueAt: '2027-01-02T12:00:00.000Z', cves: [KEV] });
+      expect(r.bod2604).toMatchObject({ tier: 't3-forensics', exposure: 'unset', exposed: true, decidedBy: 'CVE-2025-3248' });
+      expect(r.bod2604!.cves[0]!.defaulted).toEqual(['automatable', 'impact']);
+      await store.setHostExposure(agent.id, 'internal');
+      const asOf = await store.agencyEvidence({ agency: 'dhs', now: '2027-01-05T00:00:00.000Z', asOf: '2027-01-01T00:00:00.000Z' });
+      // As-of views show the tier as last computed (docs/directive-clocks.md).
+      expect(asOf.results.find((x) => x.ruleId === 'ai.kev.one')!.bod2604).toMatchObject({ tier: 't14', exposure: 'internal' });
+    });
+
     it('resolves a tiered finding on pass and opens a new one with a new first seen', async () => {
       await store.ingest([frame(1, [bodResult('ai.kev.one', [KEV])])]);
       await store.ingest([frame(2, [makeResult('ai.kev.one', 'pass', { references: { directives: ['BOD-26-04'], nist: [], stig: [], cis: [], cac: [], cve: [], other: [] } })], '2027-01-01T00:00:00.000Z')]);
