@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { machineLock } from '../helpers/machine-lock.js';
 import { packageCommand } from '../../server/cli/package.js';
 import { startTestCollector, type TestCollector } from '../helpers/test-collector.js';
 
@@ -91,7 +92,10 @@ async function scanSummary(cmd: string, args: string[], env: NodeJS.ProcessEnv) 
 }
 
 describe.skipIf(!prerequisites)('agent distribution (bundle, single executable, deb install/upgrade/remove/purge)', { timeout: 240_000 }, () => {
+  let release: (() => void) | undefined;
   beforeAll(async () => {
+    // Installs as root change this machine: a concurrent run of this file waits for this one.
+    release = await machineLock('packaging');
     if (dpkgStatus().status === 0) spawnSync('dpkg', ['--purge', 'rampart-agent'], { stdio: 'ignore' });
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'rampart-packaging-'));
     await fs.chmod(tmp, 0o755);
@@ -101,7 +105,7 @@ describe.skipIf(!prerequisites)('agent distribution (bundle, single executable, 
     collector = await startTestCollector();
     port = Number(new URL(collector.url).port);
     await collector.store.createAgency(AGENCY);
-  }, 240_000);
+  }, 1_140_000); // up to 15 min waiting for another run's installs, then the build
 
   afterAll(async () => {
     spawnSync('dpkg', ['--purge', 'rampart-agent'], { stdio: 'ignore' });
@@ -110,6 +114,7 @@ describe.skipIf(!prerequisites)('agent distribution (bundle, single executable, 
     spawnSync('sh', ['-c', 'rm -rf /var/lib/rampart-agent /etc/rampart-agent; userdel rampart-agent; groupdel rampart-agent'], { stdio: 'ignore' });
     await collector?.dispose();
     if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+    release?.();
   });
 
   it('bundles the agent into one file with no collector code or native addon, runnable with no node_modules', async () => {
