@@ -6,6 +6,8 @@
  * a consumer that cannot keep up (send buffer over MAX_BUFFERED_BYTES) is dropped — it
  * reconnects and re-reads. Users and the agency tree are re-checked every RECHECK_MS, so a
  * revoked user's socket closes and a new component becomes visible to its parent's viewers.
+ * Flushes are paced (flush-pacer.ts): a lone event goes out on the next turn of the event loop,
+ * a burst at most once per FLUSH_MS.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -15,9 +17,11 @@ import { scopeFor, type Scope } from '../auth/scope.js';
 import { refuseUpgrade } from '../gateway/upgrade-auth.js';
 import type { AgencyNode, Store, User } from '../store/store.js';
 import { LiveBus, type LiveEvent } from './bus.js';
+import { FlushPacer } from './flush-pacer.js';
 import { TicketBook } from './tickets.js';
 
 export const LIVE_PATH = '/api/v1/live';
+/** At most one flush per this many ms; events arriving within it are sent together. */
 export const FLUSH_MS = 50;
 /** More events than this for one socket in one flush are collapsed into one per agency. */
 export const BURST_LIMIT = 50;
@@ -53,7 +57,7 @@ export class LiveHub {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false, clientTracking: false });
   private readonly sockets = new Set<LiveSocket>();
   private readonly timers: NodeJS.Timeout[] = [];
-  private flushTimer: NodeJS.Timeout | null = null;
+  private readonly pacer = new FlushPacer(FLUSH_MS, () => this.flush());
   private unsubscribe: (() => void) | null = null;
   private tree: AgencyNode[] = [];
   private stopping = false;
@@ -135,11 +139,10 @@ export class LiveHub {
       if (s.pending.length >= MAX_PENDING) s.pending = this.collapse(s.pending);
       any = true;
     }
-    if (any) this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
+    if (any) this.pacer.request();
   }
 
   private flush(): void {
-    this.flushTimer = null;
     for (const s of this.sockets) {
       if (s.pending.length === 0) continue;
       const events = s.pending.length > BURST_LIMIT ? this.collapse(s.pending) : s.pending;
@@ -209,7 +212,7 @@ export class LiveHub {
   async close(): Promise<void> {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
-    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.pacer.cancel();
     this.unsubscribe?.();
     for (const s of this.sockets) s.ws.close(LIVE_CLOSE.shutdown, 'collector shutting down');
     this.sockets.clear();

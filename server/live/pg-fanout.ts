@@ -1,10 +1,11 @@
 /**
  * @module Live updates across collector replicas on one PostgreSQL database, with LISTEN/NOTIFY
  * (docs/architecture.md says why not NATS). Each replica forwards the events its own local bus
- * publishes (already after commit) to one channel, packed a few milliseconds at a time into
- * NOTIFY payloads under PostgreSQL's 8000-byte limit; it LISTENs on the same channel on a
- * dedicated connection, drops its own messages (origin id) and re-publishes the others' events
- * on its local bus, where its dashboards' live sockets pick them up. The channel is named after
+ * publishes (already after commit) to one channel, in NOTIFY payloads under PostgreSQL's
+ * 8000-byte limit (a lone event at once, a burst packed into at most one round per GATHER_MS);
+ * it LISTENs on the same channel on a dedicated connection, drops its own messages (origin id)
+ * and re-publishes the others' events on its local bus, where its dashboards' live sockets pick
+ * them up. The channel is named after
  * the schema, so deployments (and test runs) sharing a database never hear each other.
  *
  * Delivery is best effort, like the local bus: a replica that is disconnected from PostgreSQL
@@ -15,10 +16,14 @@ import pg from 'pg';
 import { z } from 'zod';
 import type { Logger } from '../../shared/log.js';
 import { LiveEventSchema, type LiveBus, type LiveEvent } from './bus.js';
+import { FlushPacer } from './flush-pacer.js';
 
 /** NOTIFY payloads must stay below 8000 bytes. */
 const MAX_PAYLOAD = 7500;
-/** Events are gathered this long before one NOTIFY (bounded latency, far fewer round trips). */
+/**
+ * At most one NOTIFY round per this many ms: a lone event goes out on the next turn of the event
+ * loop, a burst is gathered (and while a NOTIFY is in flight, the next events wait for it).
+ */
 const GATHER_MS = 10;
 /** Events waiting for the database beyond this are dropped (a stalled database must not grow memory). */
 const MAX_PENDING = 10_000;
@@ -53,7 +58,7 @@ export class PgLiveFanout {
   private readonly pool: pg.Pool;
   private listener: pg.Client | null = null;
   private pending: LiveEvent[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private readonly pacer = new FlushPacer(GATHER_MS, () => void this.flush());
   private sending = false;
   private unsubscribe: (() => void) | null = null;
   private stopped = false;
@@ -117,10 +122,7 @@ export class PgLiveFanout {
       return;
     }
     this.pending.push(e);
-    this.timer ??= setTimeout(() => {
-      this.timer = null;
-      void this.flush();
-    }, GATHER_MS);
+    this.pacer.request();
   }
 
   private onRemote(payload: string): void {
@@ -168,7 +170,7 @@ export class PgLiveFanout {
   async close(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
-    if (this.timer) clearTimeout(this.timer);
+    this.pacer.cancel();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     await this.flush();
     const l = this.listener;
