@@ -13,7 +13,7 @@ import type { DigestFrame, ResultItem, ResultsFrame } from '../../../shared/prot
 import { stateDigest } from '../../../shared/state-digest.js';
 import { AppError, isAppError } from '../../../shared/errors.js';
 import type { IngestFrame, IngestOutcome } from '../store.js';
-import { inTransaction } from './pg-pool.js';
+import { inTransaction, queryThenCommit } from './pg-pool.js';
 import { addDays } from '../../../shared/evidence/clocks.js';
 import { usesTable1 } from '../finding-clock.js';
 import { retierFindings, type TierCandidate } from './pg-finding-tiers.js';
@@ -266,11 +266,12 @@ export class PgIngest {
     await retierFindings(c, [...tiered.values()]);
 
     // 4. Scan history, counters (sorted: concurrent replicas lock counter rows in one order), the
-    //    agents' counters and delivery figures — one statement, the last before COMMIT, so the
-    //    hot counter rows stay locked as briefly as possible.
+    //    agents' counters and delivery figures — one statement, with COMMIT written right behind
+    //    it, so the hot counter rows stay locked only while PostgreSQL runs it.
     const deltas = [...agencyDeltas.values()].filter((e) => e.d.some((x) => x !== 0)).sort((a, b) => a.agencyId - b.agencyId || a.ruleKey - b.ruleKey);
     const agents = [...agentDeltas.entries()].sort((a, b) => a[0] - b[0]);
-    await c.query(
+    await queryThenCommit(
+      c,
       `WITH hs AS (INSERT INTO host_scans (agent_key, scan_id, scanned_at) SELECT * FROM unnest($1::int[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING),
             cn AS (INSERT INTO agency_rule_counts AS c (agency_id, rule_key, n_pass, n_fail, n_error, n_na)
                      SELECT * FROM unnest($4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[])
