@@ -94,7 +94,10 @@ export async function findingsWithWaivers(reader: SqlReader, page: Paged<Finding
 
 /** Per-agency figures with the waivers that count at `now` applied: a waived failure leaves the score's denominator and the open/overdue findings. */
 export async function figuresWithWaivers(reader: SqlReader, figures: AgencyFigures[], now: string): Promise<AgencyFigures[]> {
+  // The overview covers every agency: look only at those that ever had a waiver (one read, not one per agency).
+  const waiving = new Set((await reader.all<{ agency_id: number }>('SELECT DISTINCT agency_id FROM waivers')).map((r) => r.agency_id));
   for (const f of figures) {
+    if (!waiving.has(f.agencyId)) continue;
     for (const w of await waivedFailures(reader, f.agencyId, now)) {
       f.possible -= SEVERITY_WEIGHT[w.severity] ?? 1;
       if (w.openFinding) f.openFindings -= 1;
