@@ -5,15 +5,13 @@
  * store/sqlite/dashboard-queries.ts; agency sets travel as one int[] parameter (`= ANY($n)`).
  */
 import type pg from 'pg';
-import { SEVERITY_WEIGHT, type CheckStatus } from '../../../shared/result.js';
+import type { CheckStatus } from '../../../shared/result.js';
 import type { Severity } from '../../../shared/rule-pack.js';
 import { AppError } from '../../../shared/errors.js';
 import type {
   AgencyFigures,
   AgencyNode,
   DailyPosture,
-  DirectiveCompliance,
-  FailingRule,
   Finding,
   FindingsFilter,
   HostFilter,
@@ -26,17 +24,14 @@ import type {
   RuleInfo,
   StoredResult,
 } from '../store.js';
-import { hostSummary } from '../sqlite/posture-queries.js';
+import { hostSummary } from '../host-rows.js';
 import { AGENT_SELECT, type AgentRow } from '../sqlite/rows.js';
-import { agentKey, paged, toStoredResult, type ResultRow } from './pg-posture-queries.js';
+import { agentKey } from './pg-posture-queries.js';
 import { FINDING_SELECT, toFinding, type FindingRow } from '../finding-rows.js';
-
-const DAY_MS = 86_400_000;
-const FAILING_RULES_LIMIT = 100;
-const FINDINGS_PREVIEW = 20;
-const WEIGHT_SQL = `CASE r.severity ${Object.entries(SEVERITY_WEIGHT)
-  .map(([s, w]) => `WHEN '${s}' THEN ${w}`)
-  .join(' ')} ELSE 1 END`;
+import { agencyFiguresOf, dueSoonEnd, FINDINGS_PREVIEW, postureOf, type CounterRow, type PostureAgencyRow, type WeightedSums } from '../posture-rollup.js';
+import { RESULT_COLUMNS, toStoredResult, type ResultRow } from '../result-rows.js';
+import { likeOf, STATUS_RANK, WEIGHT_SQL } from '../dashboard-sql.js';
+import { paged } from '../paged.js';
 
 /** Positional parameters built alongside the SQL text: `p.add(v)` returns "$n". */
 class Params {
@@ -45,14 +40,6 @@ class Params {
     this.values.push(v);
     return `$${this.values.length}`;
   }
-}
-
-function likeOf(q: string): string {
-  return `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
-function round1(x: number): number {
-  return Math.round(x * 10) / 10;
 }
 
 export async function agencyTree(pool: pg.Pool): Promise<AgencyNode[]> {
@@ -82,8 +69,6 @@ export async function listHostsFiltered(pool: pg.Pool, agencyId: number, filter:
   );
 }
 
-const STATUS_RANK = "CASE r.status WHEN 'fail' THEN 0 WHEN 'error' THEN 1 WHEN 'pass' THEN 2 ELSE 3 END";
-
 export async function hostResultsFiltered(pool: pg.Pool, agentId: string, filter: ResultFilter, page: Page): Promise<Paged<StoredResult>> {
   const key = await agentKey(pool, agentId);
   const p = new Params();
@@ -99,7 +84,7 @@ export async function hostResultsFiltered(pool: pg.Pool, agentId: string, filter
   const from = 'FROM results r JOIN rules ru ON ru.key = r.rule_key';
   const total = (await pool.query<{ n: number }>(`SELECT COUNT(*) AS n ${from} WHERE ${where}`, p.values)).rows[0]!.n;
   const { rows } = await pool.query<ResultRow>(
-    `SELECT ru.id AS rule_id, r.status, ru.severity, r.seq, r.scan_id, r.scanned_at, r.changed_at, r.body ${from} WHERE ${where} ` +
+    `SELECT ${RESULT_COLUMNS} ${from} WHERE ${where} ` +
       `ORDER BY ${STATUS_RANK}, ${WEIGHT_SQL.replaceAll('r.severity', 'ru.severity')} DESC, ru.id LIMIT ${p.add(page.limit)} OFFSET ${p.add(page.offset)}`,
     p.values,
   );
@@ -134,24 +119,10 @@ export async function listFindingsFiltered(pool: pg.Pool, agencyId: number, now:
   );
 }
 
-interface CounterRow {
-  id: string;
-  title: string;
-  severity: Severity;
-  directives: string;
-  n_pass: number;
-  n_fail: number;
-  n_error: number;
-  n_na: number;
-}
-
 /** Posture of an agency over a set of agencies (itself and its components), from the counters. */
 export async function postureRollup(pool: pg.Pool, agencyId: number, agencyIds: number[], now: string, dueSoonDays: number): Promise<Posture> {
   const agency = (
-    await pool.query<{ id: number; name: string; parent_name: string | null }>(
-      'SELECT a.id, a.name, p.name AS parent_name FROM agencies a LEFT JOIN agencies p ON p.id = a.parent_id WHERE a.id = $1',
-      [agencyId],
-    )
+    await pool.query<PostureAgencyRow>('SELECT a.id, a.name, p.name AS parent_name FROM agencies a LEFT JOIN agencies p ON p.id = a.parent_id WHERE a.id = $1', [agencyId])
   ).rows[0];
   if (!agency) throw new AppError('ERR_AGENCY_NOT_FOUND', `agency ${agencyId} does not exist`);
   const hosts = (await pool.query<{ total: number; revoked: number }>('SELECT COUNT(*) AS total, COUNT(revoked_at) AS revoked FROM agents WHERE agency_id = ANY($1::int[])', [agencyIds]))
@@ -161,45 +132,8 @@ export async function postureRollup(pool: pg.Pool, agencyId: number, agencyIds: 
       'FROM agency_rule_counts c JOIN rules r ON r.key = c.rule_key WHERE c.agency_id = ANY($1::int[]) GROUP BY c.rule_key, r.id, r.title, r.severity, r.directives',
     [agencyIds],
   );
-  let won = 0;
-  let possible = 0;
-  const counts = { total: 0, pass: 0, fail: 0, error: 0, notApplicable: 0 };
-  const failBySeverity: Record<Severity, number> = { critical: 0, high: 0, medium: 0, low: 0 };
-  const byDirective = new Map<string, DirectiveCompliance>();
-  const failing: FailingRule[] = [];
-  for (const row of rows) {
-    const w = SEVERITY_WEIGHT[row.severity] ?? 1;
-    won += w * row.n_pass;
-    possible += w * (row.n_pass + row.n_fail + row.n_error);
-    counts.pass += row.n_pass;
-    counts.fail += row.n_fail;
-    counts.error += row.n_error;
-    counts.notApplicable += row.n_na;
-    failBySeverity[row.severity] += row.n_fail;
-    const directives = JSON.parse(row.directives) as string[];
-    for (const d of directives) {
-      let dc = byDirective.get(d);
-      if (!dc) {
-        dc = { directive: d, rules: 0, pass: 0, fail: 0, error: 0, percent: null };
-        byDirective.set(d, dc);
-      }
-      dc.rules += 1;
-      dc.pass += row.n_pass;
-      dc.fail += row.n_fail;
-      dc.error += row.n_error;
-    }
-    if (row.n_fail > 0) {
-      failing.push({ ruleId: row.id, title: row.title, severity: row.severity, failingHosts: row.n_fail, errorHosts: row.n_error, passingHosts: row.n_pass, directives });
-    }
-  }
-  counts.total = counts.pass + counts.fail + counts.error + counts.notApplicable;
-  for (const dc of byDirective.values()) {
-    const applicable = dc.pass + dc.fail + dc.error;
-    dc.percent = applicable === 0 ? null : round1((100 * dc.pass) / applicable);
-  }
-  failing.sort((a, b) => SEVERITY_WEIGHT[b.severity] - SEVERITY_WEIGHT[a.severity] || b.failingHosts - a.failingHosts || (a.ruleId < b.ruleId ? -1 : 1));
 
-  const soon = new Date(Date.parse(now) + dueSoonDays * DAY_MS).toISOString();
+  const soon = dueSoonEnd(now, dueSoonDays);
   const f = (
     await pool.query<{ open: number; overdue: number; dueSoon: number }>(
       'SELECT COUNT(*) AS open, COUNT(*) FILTER (WHERE due_at < $1) AS overdue, COUNT(*) FILTER (WHERE due_at >= $1 AND due_at < $2) AS "dueSoon" ' +
@@ -214,29 +148,19 @@ export async function postureRollup(pool: pg.Pool, agencyId: number, agencyIds: 
         ...args,
       ])
     ).rows.map((r) => toFinding(r, now));
-  return {
-    agency: { id: agency.id, name: agency.name, parentName: agency.parent_name },
-    asOf: now,
-    hosts: { total: hosts.total - hosts.revoked, revoked: hosts.revoked },
-    score: possible === 0 ? null : round1((100 * won) / possible),
-    counts,
-    failBySeverity,
-    directives: [...byDirective.values()].sort((a, b) => (a.directive < b.directive ? -1 : 1)),
-    failingRules: failing.slice(0, FAILING_RULES_LIMIT),
-    findings: {
-      open: f.open,
-      overdue: f.overdue,
-      dueSoon: f.dueSoon,
-      dueSoonDays,
-      overdueList: await preview('f.due_at < $2', [now]),
-      dueSoonList: await preview('f.due_at >= $2 AND f.due_at < $3', [now, soon]),
-    },
-  };
+  return postureOf(agency, hosts, rows, now, {
+    open: f.open,
+    overdue: f.overdue,
+    dueSoon: f.dueSoon,
+    dueSoonDays,
+    overdueList: await preview('f.due_at < $2', [now]),
+    dueSoonList: await preview('f.due_at >= $2 AND f.due_at < $3', [now, soon]),
+  });
 }
 
-async function weightedSums(db: pg.Pool | pg.PoolClient): Promise<Array<{ agencyId: number; won: number; possible: number }>> {
+async function weightedSums(db: pg.Pool | pg.PoolClient): Promise<WeightedSums[]> {
   return (
-    await db.query<{ agencyId: number; won: number; possible: number }>(
+    await db.query<WeightedSums>(
       `SELECT c.agency_id AS "agencyId", SUM(${WEIGHT_SQL} * c.n_pass)::float8 AS won, SUM(${WEIGHT_SQL} * (c.n_pass + c.n_fail + c.n_error))::float8 AS possible ` +
         'FROM agency_rule_counts c JOIN rules r ON r.key = c.rule_key GROUP BY c.agency_id',
     )
@@ -244,32 +168,26 @@ async function weightedSums(db: pg.Pool | pg.PoolClient): Promise<Array<{ agency
 }
 
 export async function agencyFigures(pool: pg.Pool, now: string, onlineSince: string): Promise<AgencyFigures[]> {
-  const out = new Map<number, AgencyFigures>();
-  const get = (id: number): AgencyFigures => {
-    let f = out.get(id);
-    if (!f) {
-      f = { agencyId: id, won: 0, possible: 0, hosts: 0, online: 0, openFindings: 0, overdueFindings: 0 };
-      out.set(id, f);
-    }
-    return f;
-  };
-  for (const { id } of (await pool.query<{ id: number }>('SELECT id FROM agencies ORDER BY id')).rows) get(id);
-  for (const s of await weightedSums(pool)) Object.assign(get(s.agencyId), { won: s.won, possible: s.possible });
+  const agencies = (await pool.query<{ id: number }>('SELECT id FROM agencies ORDER BY id')).rows;
+  const sums = await weightedSums(pool);
   const hosts = await pool.query<{ agencyId: number; hosts: number; online: number }>(
     'SELECT agency_id AS "agencyId", COUNT(*) AS hosts, COUNT(*) FILTER (WHERE last_seen_at >= $1) AS online FROM agents WHERE revoked_at IS NULL GROUP BY agency_id',
     [onlineSince],
   );
-  for (const h of hosts.rows) Object.assign(get(h.agencyId), { hosts: h.hosts, online: h.online });
   const findings = await pool.query<{ agencyId: number; open: number; overdue: number }>(
     'SELECT agency_id AS "agencyId", COUNT(*) AS open, COUNT(*) FILTER (WHERE due_at < $1) AS overdue FROM findings WHERE resolved_at IS NULL GROUP BY agency_id',
     [now],
   );
-  for (const f of findings.rows) Object.assign(get(f.agencyId), { openFindings: f.open, overdueFindings: f.overdue });
-  return [...out.values()];
+  return agencyFiguresOf(
+    agencies.map((a) => a.id),
+    sums,
+    hosts.rows,
+    findings.rows,
+  );
 }
 
 /** Upsert `day` for every agency: the given sums (waivers applied by the caller), else the raw counters. */
-export async function snapshotDailyPosture(pool: pg.Pool, day: string, given?: Array<{ agencyId: number; won: number; possible: number }>): Promise<void> {
+export async function snapshotDailyPosture(pool: pg.Pool, day: string, given?: WeightedSums[]): Promise<void> {
   const sums = given ?? (await weightedSums(pool));
   if (sums.length === 0) return;
   await pool.query(

@@ -5,40 +5,12 @@
  */
 import type pg from 'pg';
 import type { CheckStatus } from '../../../shared/result.js';
-import type { Severity } from '../../../shared/rule-pack.js';
 import { AppError } from '../../../shared/errors.js';
 import type { HostDetail, HostSummary, Page, Paged, StatusChange, StoredResult } from '../store.js';
-import { hostSummary } from '../sqlite/posture-queries.js';
+import { hostDetailOf, hostSummary } from '../host-rows.js';
 import { AGENT_SELECT, type AgentRow } from '../sqlite/rows.js';
-
-export function paged<T>(items: T[], total: number, page: Page): Paged<T> {
-  const next = page.offset + items.length;
-  return { items, total, limit: page.limit, offset: page.offset, nextOffset: next < total ? next : null };
-}
-
-export interface ResultRow {
-  rule_id: string;
-  status: CheckStatus;
-  severity: Severity;
-  seq: number;
-  scan_id: string;
-  scanned_at: string;
-  changed_at: string;
-  body: string;
-}
-
-export function toStoredResult(r: ResultRow): StoredResult {
-  return {
-    ruleId: r.rule_id,
-    status: r.status,
-    severity: r.severity,
-    seq: r.seq,
-    scanId: r.scan_id,
-    scannedAt: r.scanned_at,
-    changedAt: r.changed_at,
-    result: JSON.parse(r.body),
-  };
-}
+import { paged } from '../paged.js';
+import { RESULT_COLUMNS, toStoredResult, type ResultRow } from '../result-rows.js';
 
 export async function agentKey(pool: pg.Pool, agentId: string): Promise<number> {
   const row = (await pool.query<{ key: number }>('SELECT key FROM agents WHERE id = $1', [agentId])).rows[0];
@@ -65,15 +37,7 @@ export async function hostDetail(pool: pg.Pool, agentId: string): Promise<HostDe
             [row.key],
           )
         ).rows;
-  return {
-    host: {
-      ...hostSummary(row),
-      agency: row.agency_name,
-      facts: row.host_facts === null ? null : JSON.parse(row.host_facts),
-      packs: row.packs === null ? [] : JSON.parse(row.packs),
-    },
-    gaps,
-  };
+  return { host: hostDetailOf(row), gaps };
 }
 
 export async function hostResults(pool: pg.Pool, agentId: string, page: Page, status?: CheckStatus): Promise<Paged<StoredResult>> {
@@ -83,7 +47,7 @@ export async function hostResults(pool: pg.Pool, agentId: string, page: Page, st
   const total = (await pool.query<{ n: number }>(`SELECT COUNT(*) AS n FROM results r WHERE ${where}`, args)).rows[0]!.n;
   const n = args.length;
   const { rows } = await pool.query<ResultRow>(
-    `SELECT ru.id AS rule_id, r.status, ru.severity, r.seq, r.scan_id, r.scanned_at, r.changed_at, r.body FROM results r JOIN rules ru ON ru.key = r.rule_key ` +
+    `SELECT ${RESULT_COLUMNS} FROM results r JOIN rules ru ON ru.key = r.rule_key ` +
       `WHERE ${where} ORDER BY ru.id LIMIT $${n + 1} OFFSET $${n + 2}`,
     [...args, page.limit, page.offset],
   );

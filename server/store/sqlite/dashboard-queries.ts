@@ -5,15 +5,13 @@
  * agency sets are passed as one JSON array (`IN (SELECT value FROM json_each(?))`).
  */
 import type { Database } from 'better-sqlite3';
-import { SEVERITY_WEIGHT, type CheckStatus } from '../../../shared/result.js';
+import type { CheckStatus } from '../../../shared/result.js';
 import type { Severity } from '../../../shared/rule-pack.js';
 import { AppError } from '../../../shared/errors.js';
 import type {
   AgencyFigures,
   AgencyNode,
   DailyPosture,
-  DirectiveCompliance,
-  FailingRule,
   Finding,
   FindingsFilter,
   HostFilter,
@@ -26,32 +24,15 @@ import type {
   RuleInfo,
   StoredResult,
 } from '../store.js';
-import { hostSummary } from './posture-queries.js';
+import { hostSummary } from '../host-rows.js';
 import { AGENT_SELECT, type AgentRow } from './rows.js';
 import { FINDING_SELECT, toFinding, type FindingRow } from '../finding-rows.js';
+import { agencyFiguresOf, dueSoonEnd, FINDINGS_PREVIEW, postureOf, type CounterRow, type PostureAgencyRow, type WeightedSums } from '../posture-rollup.js';
+import { RESULT_COLUMNS, toStoredResult, type ResultRow } from '../result-rows.js';
+import { likeOf, STATUS_RANK, WEIGHT_SQL } from '../dashboard-sql.js';
+import { paged } from '../paged.js';
 
-const DAY_MS = 86_400_000;
-const FAILING_RULES_LIMIT = 100;
-const FINDINGS_PREVIEW = 20;
 const IN_IDS = 'IN (SELECT value FROM json_each(?))';
-/** SQL weight of a rule severity, the same table as SEVERITY_WEIGHT. */
-const WEIGHT_SQL = `CASE r.severity ${Object.entries(SEVERITY_WEIGHT)
-  .map(([s, w]) => `WHEN '${s}' THEN ${w}`)
-  .join(' ')} ELSE 1 END`;
-
-function paged<T>(items: T[], total: number, page: Page): Paged<T> {
-  const next = page.offset + items.length;
-  return { items, total, limit: page.limit, offset: page.offset, nextOffset: next < total ? next : null };
-}
-
-/** LIKE pattern for a case-insensitive substring, with LIKE's wildcards escaped. */
-function likeOf(q: string): string {
-  return `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
-function round1(x: number): number {
-  return Math.round(x * 10) / 10;
-}
 
 export function agencyTree(db: Database): AgencyNode[] {
   return db
@@ -84,8 +65,6 @@ export function listHostsFiltered(db: Database, agencyId: number, filter: HostFi
   );
 }
 
-const STATUS_RANK = "CASE r.status WHEN 'fail' THEN 0 WHEN 'error' THEN 1 WHEN 'pass' THEN 2 ELSE 3 END";
-
 export function hostResultsFiltered(db: Database, agentId: string, filter: ResultFilter, page: Page): Paged<StoredResult> {
   const key = db.prepare('SELECT key FROM agents WHERE id = ?').get(agentId) as { key: number } | undefined;
   if (!key) throw new AppError('ERR_NOT_FOUND', `host ${agentId} does not exist`);
@@ -112,33 +91,11 @@ export function hostResultsFiltered(db: Database, agentId: string, filter: Resul
   const total = (db.prepare(`SELECT COUNT(*) AS n ${from} WHERE ${where}`).get(...args) as { n: number }).n;
   const rows = db
     .prepare(
-      `SELECT ru.id AS rule_id, r.status, ru.severity, r.seq, r.scan_id, r.scanned_at, r.changed_at, r.body ${from} WHERE ${where} ` +
+      `SELECT ${RESULT_COLUMNS} ${from} WHERE ${where} ` +
         `ORDER BY ${STATUS_RANK}, ${WEIGHT_SQL.replaceAll('r.severity', 'ru.severity')} DESC, ru.id LIMIT ? OFFSET ?`,
     )
-    .all(...args, page.limit, page.offset) as Array<{
-    rule_id: string;
-    status: CheckStatus;
-    severity: Severity;
-    seq: number;
-    scan_id: string;
-    scanned_at: string;
-    changed_at: string;
-    body: string;
-  }>;
-  return paged(
-    rows.map((r) => ({
-      ruleId: r.rule_id,
-      status: r.status,
-      severity: r.severity,
-      seq: r.seq,
-      scanId: r.scan_id,
-      scannedAt: r.scanned_at,
-      changedAt: r.changed_at,
-      result: JSON.parse(r.body),
-    })),
-    total,
-    page,
-  );
+    .all(...args, page.limit, page.offset) as ResultRow[];
+  return paged(rows.map(toStoredResult), total, page);
 }
 
 /**
@@ -191,17 +148,6 @@ export function listFindingsFiltered(db: Database, agencyId: number, now: string
   );
 }
 
-interface CounterRow {
-  id: string;
-  title: string;
-  severity: Severity;
-  directives: string;
-  n_pass: number;
-  n_fail: number;
-  n_error: number;
-  n_na: number;
-}
-
 /**
  * Posture of an agency over a set of agencies (itself and its components): the counters of
  * every agency in the set are summed per rule, so the score weighs every host equally
@@ -209,7 +155,7 @@ interface CounterRow {
  */
 export function postureRollup(db: Database, agencyId: number, agencyIds: number[], now: string, dueSoonDays: number): Posture {
   const agency = db.prepare('SELECT a.id, a.name, p.name AS parent_name FROM agencies a LEFT JOIN agencies p ON p.id = a.parent_id WHERE a.id = ?').get(agencyId) as
-    | { id: number; name: string; parent_name: string | null }
+    | PostureAgencyRow
     | undefined;
   if (!agency) throw new AppError('ERR_AGENCY_NOT_FOUND', `agency ${agencyId} does not exist`);
   const ids = JSON.stringify(agencyIds);
@@ -220,45 +166,8 @@ export function postureRollup(db: Database, agencyId: number, agencyIds: number[
         `FROM agency_rule_counts c JOIN rules r ON r.key = c.rule_key WHERE c.agency_id ${IN_IDS} GROUP BY c.rule_key`,
     )
     .all(ids) as CounterRow[];
-  let won = 0;
-  let possible = 0;
-  const counts = { total: 0, pass: 0, fail: 0, error: 0, notApplicable: 0 };
-  const failBySeverity: Record<Severity, number> = { critical: 0, high: 0, medium: 0, low: 0 };
-  const byDirective = new Map<string, DirectiveCompliance>();
-  const failing: FailingRule[] = [];
-  for (const row of rows) {
-    const w = SEVERITY_WEIGHT[row.severity] ?? 1;
-    won += w * row.n_pass;
-    possible += w * (row.n_pass + row.n_fail + row.n_error);
-    counts.pass += row.n_pass;
-    counts.fail += row.n_fail;
-    counts.error += row.n_error;
-    counts.notApplicable += row.n_na;
-    failBySeverity[row.severity] += row.n_fail;
-    const directives = JSON.parse(row.directives) as string[];
-    for (const d of directives) {
-      let dc = byDirective.get(d);
-      if (!dc) {
-        dc = { directive: d, rules: 0, pass: 0, fail: 0, error: 0, percent: null };
-        byDirective.set(d, dc);
-      }
-      dc.rules += 1;
-      dc.pass += row.n_pass;
-      dc.fail += row.n_fail;
-      dc.error += row.n_error;
-    }
-    if (row.n_fail > 0) {
-      failing.push({ ruleId: row.id, title: row.title, severity: row.severity, failingHosts: row.n_fail, errorHosts: row.n_error, passingHosts: row.n_pass, directives });
-    }
-  }
-  counts.total = counts.pass + counts.fail + counts.error + counts.notApplicable;
-  for (const dc of byDirective.values()) {
-    const applicable = dc.pass + dc.fail + dc.error;
-    dc.percent = applicable === 0 ? null : round1((100 * dc.pass) / applicable);
-  }
-  failing.sort((a, b) => SEVERITY_WEIGHT[b.severity] - SEVERITY_WEIGHT[a.severity] || b.failingHosts - a.failingHosts || (a.ruleId < b.ruleId ? -1 : 1));
 
-  const soon = new Date(Date.parse(now) + dueSoonDays * DAY_MS).toISOString();
+  const soon = dueSoonEnd(now, dueSoonDays);
   const f = db
     .prepare(
       `SELECT COUNT(*) AS open, COALESCE(SUM(due_at < ?), 0) AS overdue, COALESCE(SUM(due_at >= ? AND due_at < ?), 0) AS dueSoon ` +
@@ -273,64 +182,47 @@ export function postureRollup(db: Database, agencyId: number, agencyIds: number[
     merged.sort((x, y) => (x.due_at! < y.due_at! ? -1 : x.due_at! > y.due_at! ? 1 : x.id - y.id));
     return merged.slice(0, FINDINGS_PREVIEW).map((r) => toFinding(r, now));
   };
-  return {
-    agency: { id: agency.id, name: agency.name, parentName: agency.parent_name },
-    asOf: now,
-    hosts: { total: hosts.total - hosts.revoked, revoked: hosts.revoked },
-    score: possible === 0 ? null : round1((100 * won) / possible),
-    counts,
-    failBySeverity,
-    directives: [...byDirective.values()].sort((a, b) => (a.directive < b.directive ? -1 : 1)),
-    failingRules: failing.slice(0, FAILING_RULES_LIMIT),
-    findings: {
-      open: f.open,
-      overdue: f.overdue,
-      dueSoon: f.dueSoon,
-      dueSoonDays,
-      overdueList: preview('f.due_at < ?', now),
-      dueSoonList: preview('f.due_at >= ? AND f.due_at < ?', now, soon),
-    },
-  };
+  return postureOf(agency, hosts, rows, now, {
+    open: f.open,
+    overdue: f.overdue,
+    dueSoon: f.dueSoon,
+    dueSoonDays,
+    overdueList: preview('f.due_at < ?', now),
+    dueSoonList: preview('f.due_at >= ? AND f.due_at < ?', now, soon),
+  });
 }
 
 /** Severity-weighted sums of each agency's own counters (one pass over agencies × rules), optionally for some agencies only. */
-function weightedSums(db: Database, agencyIds?: number[]): Array<{ agencyId: number; won: number; possible: number }> {
+function weightedSums(db: Database, agencyIds?: number[]): WeightedSums[] {
   const only = agencyIds ? `WHERE c.agency_id ${IN_IDS} ` : '';
   return db
     .prepare(
       `SELECT c.agency_id AS agencyId, SUM(${WEIGHT_SQL} * c.n_pass) AS won, SUM(${WEIGHT_SQL} * (c.n_pass + c.n_fail + c.n_error)) AS possible ` +
         `FROM agency_rule_counts c JOIN rules r ON r.key = c.rule_key ${only}GROUP BY c.agency_id`,
     )
-    .all(...(agencyIds ? [JSON.stringify(agencyIds)] : [])) as Array<{ agencyId: number; won: number; possible: number }>;
+    .all(...(agencyIds ? [JSON.stringify(agencyIds)] : [])) as WeightedSums[];
 }
 
 export function agencyFigures(db: Database, now: string, onlineSince: string, agencyIds?: number[]): AgencyFigures[] {
-  const out = new Map<number, AgencyFigures>();
-  const get = (id: number): AgencyFigures => {
-    let f = out.get(id);
-    if (!f) {
-      f = { agencyId: id, won: 0, possible: 0, hosts: 0, online: 0, openFindings: 0, overdueFindings: 0 };
-      out.set(id, f);
-    }
-    return f;
-  };
   const only = agencyIds ? `agency_id ${IN_IDS}` : '1';
   const ids = agencyIds ? [JSON.stringify(agencyIds)] : [];
-  for (const { id } of db.prepare(`SELECT id FROM agencies WHERE ${only.replace('agency_id', 'id')}`).all(...ids) as Array<{ id: number }>) get(id);
-  for (const s of weightedSums(db, agencyIds)) Object.assign(get(s.agencyId), { won: s.won, possible: s.possible });
+  const agencies = db.prepare(`SELECT id FROM agencies WHERE ${only.replace('agency_id', 'id')}`).all(...ids) as Array<{ id: number }>;
   const hosts = db
     .prepare(`SELECT agency_id AS agencyId, COUNT(*) AS hosts, COALESCE(SUM(last_seen_at >= ?), 0) AS online FROM agents WHERE ${only} AND revoked_at IS NULL GROUP BY agency_id`)
     .all(onlineSince, ...ids) as Array<{ agencyId: number; hosts: number; online: number }>;
-  for (const h of hosts) Object.assign(get(h.agencyId), { hosts: h.hosts, online: h.online });
   const findings = db
     .prepare(`SELECT agency_id AS agencyId, COUNT(*) AS open, COALESCE(SUM(due_at < ?), 0) AS overdue FROM findings WHERE ${only} AND resolved_at IS NULL GROUP BY agency_id`)
     .all(now, ...ids) as Array<{ agencyId: number; open: number; overdue: number }>;
-  for (const f of findings) Object.assign(get(f.agencyId), { openFindings: f.open, overdueFindings: f.overdue });
-  return [...out.values()];
+  return agencyFiguresOf(
+    agencies.map((a) => a.id),
+    weightedSums(db, agencyIds),
+    hosts,
+    findings,
+  );
 }
 
 /** Upsert `day` for every agency: the given sums (waivers applied by the caller), else the raw counters. */
-export function snapshotDailyPosture(db: Database, day: string, given?: Array<{ agencyId: number; won: number; possible: number }>): void {
+export function snapshotDailyPosture(db: Database, day: string, given?: WeightedSums[]): void {
   const sums = given ?? weightedSums(db);
   const now = new Date().toISOString();
   const upsert = db.prepare(

@@ -304,7 +304,7 @@ export class SqliteStore implements Store {
   }
 
   async listFindings(agencyId: number, now: string, filter: FindingsFilter, page: Page) {
-    // dashboard-queries: the same order as posture-queries' listFindings, plus filters and components,
+    // dashboard-queries: open findings in due order (undated last), resolved newest first, with filters and components,
     // walking the due-date index instead of sorting every open finding (bench/dashboard).
     return findingsWithWaivers(this.reader, dq.listFindingsFiltered(this.db, agencyId, now, filter, page), filter.agencyIds ?? [agencyId], now);
   }
