@@ -87,6 +87,14 @@ export class CollectorMetrics {
         this.set(self.sources?.pipeline.depth ?? 0);
       },
     });
+    new Counter({
+      name: 'rampart_inbox_stops_total',
+      help: 'Times the backlog of unparsed frames (or of parsed frames awaiting commit) crossed its high-water mark and every agent socket was paused.',
+      registers,
+      collect() {
+        self.exportDelta('inbox-stops', self.sources?.gateway.inboxStats().stops ?? 0, (n) => this.inc(n));
+      },
+    });
     const outbox = new Gauge({
       name: 'rampart_agent_outbox_depth',
       help: "Connected agents' unacknowledged outbox entries, from their heartbeats: sum and max over agents.",

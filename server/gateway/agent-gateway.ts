@@ -77,6 +77,11 @@ export class AgentGateway {
     return this.connections.size;
   }
 
+  /** Raw frames waiting to be parsed, paused sockets, and how often every socket was paused. */
+  inboxStats(): ReturnType<FrameInbox['stats']> {
+    return this.inbox.stats();
+  }
+
   isConnected(agentId: string): boolean {
     return this.connections.has(agentId);
   }

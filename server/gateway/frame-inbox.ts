@@ -32,6 +32,8 @@ export class FrameInbox {
   private resumeScheduled = false;
   /** Every socket was paused at the high-water mark; cleared once the backlog halves. */
   private stopped = false;
+  /** Times every socket was paused (metrics: the collector shedding load). */
+  private stops = 0;
 
   constructor(
     private readonly ctx: HandlerContext,
@@ -51,8 +53,8 @@ export class FrameInbox {
   }
 
   /** Backlog figures for logs and metrics. */
-  stats(): { frames: number; bytes: number; pausedSockets: number } {
-    return { frames: this.depth, bytes: this.bytes, pausedSockets: this.paused.length };
+  stats(): { frames: number; bytes: number; pausedSockets: number; stops: number } {
+    return { frames: this.depth, bytes: this.bytes, pausedSockets: this.paused.length, stops: this.stops };
   }
 
   push(conn: AgentConnection, data: Buffer): void {
@@ -65,6 +67,7 @@ export class FrameInbox {
       // deliver a frame more before its own turn (thousands of agents × a frame each).
       if (!this.stopped) {
         this.stopped = true;
+        this.stops++;
         for (const c of this.connections()) this.pause(c);
       }
     }

@@ -60,10 +60,28 @@ describe('GET /metrics', () => {
     expect(value(m.text, 'rampart_agent_outbox_depth{stat="sum"}')).toBe(7);
     expect(value(m.text, 'rampart_agent_outbox_depth{stat="max"}')).toBe(7);
     expect(value(m.text, 'rampart_live_subscribers')).toBe(0);
+    expect(value(m.text, 'rampart_inbox_stops_total')).toBe(0);
     expect(value(m.text, 'rampart_process_resident_memory_bytes')).toBeGreaterThan(0);
     // A second scrape does not count the exported totals twice.
     expect(value((await scrape(a)).text, 'rampart_frames_duplicate_total')).toBe(1);
     socket.close();
+  });
+
+  it('counts the times a backlog over the high-water mark paused every agent socket', async () => {
+    const c = await startTestCollector({ inboxHighWaterBytes: 64 * 1024 });
+    try {
+      const agent = new TestAgent(c.url);
+      await agent.enroll(await c.token('dhs'));
+      const { socket } = await agent.connect();
+      // One frame larger than the 64 KiB mark: queued, every socket paused, then parsed and stored.
+      const results = Array.from({ length: 200 }, (_, i) => makeResult(`linux.stop.r${i}`, 'pass', { observed: 'x'.repeat(400) }));
+      socket.send(agent.resultsFrame(results));
+      expect(await socket.next('ack')).toMatchObject({ status: 'stored' });
+      expect(value((await scrape(c)).text, 'rampart_inbox_stops_total')).toBe(1);
+      socket.close();
+    } finally {
+      await c.dispose();
+    }
   });
 
   it('keeps a separate registry per collector in one process', async () => {
