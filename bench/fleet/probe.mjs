@@ -4,8 +4,9 @@
  * alternates (so every frame is a status change) with `scannedAt` = the send time; a dashboard
  * live socket of an agency-viewer of `probe` on the LAST replica (another replica when there are
  * two) receives the event, whose `at` is that scannedAt. Latency = receive time − send time (one
- * clock, one machine). The viewer sees only the probe agency, so the fleet's load never collapses
- * the probe's events into summaries.
+ * clock, one machine), split at the event's `sentAt` (when the ingesting replica committed and
+ * published it) into send → commit and commit → dashboard. The viewer sees only the probe agency,
+ * so the fleet's load never collapses the probe's events into summaries.
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
 import WebSocket from 'ws';
@@ -73,7 +74,9 @@ export class Probe {
       const now = Date.now();
       const e = JSON.parse(String(data));
       if (e.type !== 'result' || e.agentId !== this.agentId || !this.measuring) return;
-      this.samples.push(now - Date.parse(e.at));
+      const sent = Date.parse(e.at);
+      // e.sentAt: when the ingesting replica committed the frame and published the event.
+      this.samples.push({ total: now - sent, toCommit: e.sentAt - sent, toDashboard: now - e.sentAt });
     });
     this.timer = setInterval(() => this.tick(), this.intervalMs);
   }
@@ -108,8 +111,20 @@ export class Probe {
     this.measuring = true;
     return () => {
       this.measuring = false;
-      const s = [...this.samples].sort((a, b) => a - b);
-      return { dashboardP50Ms: percentile(s, 50), dashboardP99Ms: percentile(s, 99), dashboardMaxMs: s.length ? s[s.length - 1] : null, probeSent: this.sent, probeSeen: s.length };
+      const sorted = (k) => this.samples.map((x) => x[k]).sort((a, b) => a - b);
+      const s = sorted('total');
+      const c = sorted('toCommit');
+      const d = sorted('toDashboard');
+      return {
+        dashboardP50Ms: percentile(s, 50),
+        dashboardP99Ms: percentile(s, 99),
+        dashboardMaxMs: s.length ? s[s.length - 1] : null,
+        // Where the time goes: send → committed and published by the ingesting replica, and
+        // from there → the dashboard socket (live hub flush; across replicas also NOTIFY).
+        dashSplit: { toCommitP50Ms: percentile(c, 50), toCommitP99Ms: percentile(c, 99), toDashboardP50Ms: percentile(d, 50), toDashboardP99Ms: percentile(d, 99) },
+        probeSent: this.sent,
+        probeSeen: s.length,
+      };
     };
   }
 

@@ -44,6 +44,16 @@ const { values: opts } = parseArgs({
     cli: { type: 'string', default: path.join(REPO, 'dist/rampart.js') },
     /** Re-render the markdown of a saved run (bench/fleet/results/latest.json) without running anything. */
     'from-json': { type: 'string' },
+    /** Preload bench/fleet/diag.mjs into each collector: memory breakdown, event-loop delay and GC per phase. */
+    diag: { type: 'boolean', default: false },
+    /** With --diag: also V8's sampling heap profiler in each collector, written at each phase's end (results/heapprof-*.tmp). */
+    'heap-profile': { type: 'boolean', default: false },
+    /** With --diag: also the CPU profiler in each collector, written at each phase's end (results/cpuprof-*.tmp). */
+    'cpu-profile': { type: 'boolean', default: false },
+    /** Extra NODE_OPTIONS for the collectors only (e.g. V8 flags under test). */
+    'collector-node-options': { type: 'string', default: '' },
+    /** With --diag: V8 flags the collectors set at start-up with v8.setFlagsFromString (those NODE_OPTIONS refuses). */
+    'collector-v8-flags': { type: 'string', default: '' },
     write: { type: 'boolean', default: false },
   },
 });
@@ -141,14 +151,102 @@ async function withPg(fn) {
   }
 }
 
+/** The lines bench/fleet/diag.mjs appended in a collector, summarised over a window of wall-clock time. */
+class DiagReader {
+  constructor(file) {
+    this.file = file;
+  }
+  lines(t0, t1) {
+    if (!existsSync(this.file)) return [];
+    return readFileSync(this.file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter((x) => x.t >= t0 && x.t <= t1);
+  }
+  window(t0, t1) {
+    const s = this.lines(t0, t1);
+    if (s.length === 0) return null;
+    const peak = s.reduce((a, b) => (b.rss > a.rss ? b : a));
+    const max = (k) => Math.max(...s.map((x) => x[k]));
+    const eldP99 = s.map((x) => x.eldP99).sort((a, b) => a - b);
+    return {
+      atRssPeakMB: { rss: peak.rss, heapUsed: peak.heapUsed, heapTotal: peak.heapTotal, external: peak.external, arrayBuffers: peak.arrayBuffers },
+      maxMB: { heapUsed: max('heapUsed'), heapTotal: max('heapTotal'), external: max('external'), arrayBuffers: max('arrayBuffers') },
+      // Event-loop delay: the median and worst of the per-250-ms p99s, and the longest single stall.
+      eventLoopDelayMs: { p99Median: eldP99[Math.floor(eldP99.length / 2)], p99Worst: eldP99[eldP99.length - 1], max: max('eldMax') },
+      gc: { count: s.reduce((a, x) => a + x.gcN, 0), full: s.reduce((a, x) => a + (x.gcMajor ?? 0), 0), totalMs: Math.round(s.reduce((a, x) => a + x.gcMs, 0)), longestMs: max('gcMaxMs') },
+      // Heap used right after a full collection (about the live data), the highest in the window.
+      liveAfterFullGcMB: Math.max(0, ...s.map((x) => x.liveAfterMajor ?? 0)),
+      spacesAtRssPeak: peak.spaces,
+    };
+  }
+}
+
+const wallNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * The collector's own latency histograms from /metrics (cumulative bucket counts): ack latency
+ * (frame parsed → acknowledged after commit) and store ingest (one batch's commit); and how often
+ * it paused every agent socket (rampart_inbox_stops_total).
+ */
+async function scrapeLatency(url) {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const read = (name, filter = '') => {
+      const buckets = [];
+      for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\d+)`, 'gm'))) {
+        if (!m[1].includes(filter)) continue;
+        const le = /le="([^"]+)"/.exec(m[1])[1];
+        buckets.push([le === '+Inf' ? Infinity : Number(le), Number(m[2])]);
+      }
+      return buckets;
+    };
+    const stops = Number(/^rampart_inbox_stops_total (\d+)/m.exec(text)?.[1] ?? NaN);
+    return { ack: read('rampart_ack_latency_seconds'), ingest: read('rampart_store_latency_seconds', 'op="ingest"'), stops };
+  } catch {
+    return null;
+  }
+}
+
+/** p50/p99 (bucket upper bounds, ms) of what the histogram gained between two scrapes. */
+function latencyWindow(a, b) {
+  if (!a || !b) return null;
+  const one = (x, y) => {
+    if (x.length === 0 || x.length !== y.length) return null;
+    const n = y[y.length - 1][1] - x[x.length - 1][1];
+    if (n <= 0) return null;
+    const at = (p) => {
+      const i = y.findIndex(([, c], k) => c - x[k][1] >= p * n);
+      return y[i][0] === Infinity ? '>10000' : Math.round(y[i][0] * 1000);
+    };
+    return { n, p50Ms: at(0.5), p99Ms: at(0.99) };
+  };
+  // Times the collector paused every agent socket (backlog over its high-water mark) in the window.
+  const inboxStops = Number.isFinite(a.stops) && Number.isFinite(b.stops) ? b.stops - a.stops : null;
+  return { ackAfterParse: one(a.ack, b.ack), ingestCommit: one(a.ingest, b.ingest), inboxStops };
+}
+
 async function startReplica(store, dataDir) {
+  const diagFile = opts.diag ? path.join(dataDir, `diag-${randomBytes(4).toString('hex')}.jsonl`) : null;
+  const nodeOptions = [process.env.NODE_OPTIONS ?? '', opts['collector-node-options'], diagFile ? `--import=${path.join(HERE, 'diag.mjs')}` : ''].filter(Boolean).join(' ');
   const child = spawnWithFiles([CLI, 'server', 'start', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...store.cliArgs], {
     // All simulated agents share 127.0.0.1: lift the per-address connection limit (docs/SECURITY.md).
-    env: { RAMPART_MAX_CONNECTIONS_PER_ADDRESS: '100000', ...process.env, ...store.env, RAMPART_MAX_FRAME_BYTES: String(4 * 1024 * 1024) },
+    env: {
+      RAMPART_MAX_CONNECTIONS_PER_ADDRESS: '100000',
+      ...process.env,
+      ...store.env,
+      RAMPART_MAX_FRAME_BYTES: String(4 * 1024 * 1024),
+      ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+      ...(diagFile ? { RAMPART_BENCH_DIAG: diagFile } : {}),
+      ...(diagFile && opts['collector-v8-flags'] ? { RAMPART_BENCH_V8_FLAGS: opts['collector-v8-flags'] } : {}),
+      ...(diagFile && opts['heap-profile'] ? { RAMPART_BENCH_HEAPPROF: path.join(HERE, `results/heapprof-${path.basename(diagFile, '.jsonl')}`) } : {}),
+      ...(diagFile && opts['cpu-profile'] ? { RAMPART_BENCH_CPUPROF: path.join(HERE, `results/cpuprof-${path.basename(diagFile, '.jsonl')}`) } : {}),
+    },
   });
   child.stderr.on('data', (d) => process.stderr.write(d));
   const port = await waitLine(child, (l) => Number(/listening on http:\/\/[^:]+:(\d+)/.exec(l)?.[1]) || null, 30_000, 'collector start');
-  return { child, url: `http://127.0.0.1:${port}`, sampler: new ProcSampler(child.pid) };
+  return { child, url: `http://127.0.0.1:${port}`, sampler: new ProcSampler(child.pid), diag: diagFile ? new DiagReader(diagFile) : null };
 }
 
 async function stopReplica(r) {
@@ -174,6 +272,7 @@ async function runFleet(kind, replicas, agents) {
       ? { cliArgs: ['--database', opts['pg-url']], env: { RAMPART_DATABASE_SCHEMA: schema } }
       : { cliArgs: [], env: {} };
   const started = [];
+  const extraDirs = [];
   let probe;
   try {
     cli(store, ['agency', 'add', 'bench', '--data-dir', dataDir]);
@@ -181,7 +280,11 @@ async function runFleet(kind, replicas, agents) {
     const token = cli(store, ['token', 'create', '--agency', 'bench', '--uses', String(agents), '--expires', '1d', '--data-dir', dataDir]);
     const probeToken = cli(store, ['token', 'create', '--agency', 'probe', '--data-dir', dataDir]);
     const viewer = cli(store, ['user', 'add', 'probe-viewer', '--role', 'agency-viewer', '--agency', 'probe', '--data-dir', dataDir]).split('\n').pop().trim();
-    for (let i = 0; i < replicas; i++) started.push(await startReplica(store, i === 0 ? dataDir : mkdtempSync(path.join(os.tmpdir(), 'rampart-bench-fleet-'))));
+    for (let i = 0; i < replicas; i++) {
+      const dir = i === 0 ? dataDir : mkdtempSync(path.join(os.tmpdir(), 'rampart-bench-fleet-'));
+      if (i > 0) extraDirs.push(dir);
+      started.push(await startReplica(store, dir));
+    }
     probe = new Probe({ agentUrl: started[0].url, liveUrl: started[started.length - 1].url, token: probeToken, apiToken: viewer });
     await probe.start();
 
@@ -203,6 +306,8 @@ async function runFleet(kind, replicas, agents) {
     let endProbe = null;
     let probeTimer = null;
     let pgCpu0 = 0;
+    let latency0 = null;
+    const pendingPhases = [];
     const rl = readline.createInterface({ input: load.stdout });
     rl.on('line', (line) => {
       let ev;
@@ -213,10 +318,13 @@ async function runFleet(kind, replicas, agents) {
       }
       if (ev.event === 'connected') {
         out.connected = { ...ev, collectorRssMB: started.map((r) => r.sampler.window(0, performance.now()).rssPeakMB) };
+        if (opts.diag) out.connected.diag = started.map((r) => r.diag?.window(0, wallNow()) ?? null);
+        if (opts['heap-profile'] || opts['cpu-profile']) for (const r of started) r.child.kill('SIGUSR2');
       } else if (ev.event === 'phase-start') {
         phaseStart = performance.now();
         probeTimer = setTimeout(() => {
           endProbe = probe.window();
+          void Promise.all(started.map((r) => scrapeLatency(r.url))).then((x) => (latency0 = x));
           pgCpu0 = kind === 'postgres' ? postgresCpuSeconds() : 0;
         }, warmupMs);
       } else if (ev.event === 'phase') {
@@ -233,8 +341,18 @@ async function runFleet(kind, replicas, agents) {
           postgresCpuPercent: pgCpuPercent,
           loadGeneratorCpuPercent: loadSampler.window(t0, t1).cpuPercent,
           machineLoadAverage: os.loadavg()[0],
+          ...(opts.diag ? { diag: started.map((r) => r.diag?.window(performance.timeOrigin + t0, performance.timeOrigin + t1) ?? null) } : {}),
         });
         endProbe = null;
+        const phaseOut = out.phases[out.phases.length - 1];
+        const before = latency0;
+        latency0 = null;
+        pendingPhases.push(
+          Promise.all(started.map((r) => scrapeLatency(r.url))).then((after) => {
+            phaseOut.collectorLatency = started.map((_, i) => latencyWindow(before?.[i], after[i]));
+          }),
+        );
+        if (opts['heap-profile'] || opts['cpu-profile']) for (const r of started) r.child.kill('SIGUSR2');
       }
     });
     const code = await new Promise((resolve) => {
@@ -245,13 +363,20 @@ async function runFleet(kind, replicas, agents) {
       });
     });
     loadSampler.stop();
+    await Promise.all(pendingPhases);
     out.rssPeakMB = started.map((r) => r.sampler.peak());
     if (code !== 0) throw new Error(`load generator exited with ${code}`);
     return out;
   } finally {
     probe?.stop();
     await Promise.all(started.map(stopReplica));
-    rmSync(dataDir, { recursive: true, force: true });
+    if (opts.diag) {
+      // The full time series, for a closer look than the per-phase summary (not committed: *.tmp).
+      started.forEach((r, i) => {
+        if (r.diag && existsSync(r.diag.file)) writeFileSync(path.join(HERE, `results/diag-${kind}-${replicas}r-${agents}-${i}.jsonl.tmp`), readFileSync(r.diag.file));
+      });
+    }
+    for (const dir of [dataDir, ...extraDirs]) rmSync(dir, { recursive: true, force: true });
     if (kind === 'postgres') await withPg((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)).catch(() => {});
   }
 }
@@ -290,55 +415,86 @@ function machine() {
 
 const fmt = (n) => (n === null || n === undefined ? '—' : typeof n === 'number' ? n.toLocaleString('en-US') : String(n));
 
+/** The command that reruns a report's configuration (written into the section). */
+function rerunCommand(o) {
+  const args = [];
+  if (o.agents !== '1000,5000,10000') args.push(`--agents ${o.agents}`);
+  if (o.stores !== 'sqlite,postgres') args.push(`--stores ${o.stores}`);
+  if (o.replicas !== '1,2') args.push(`--replicas ${o.replicas}`);
+  if (o.seconds !== '15') args.push(`--seconds ${o.seconds}`);
+  if (o.diag) args.push('--diag');
+  return `npm run bench:fleet -- ${[...args, '--write'].join(' ')}`;
+}
+
+const ms = (x) => (x === null || x === undefined ? '—' : `${x} ms`);
+
 function markdown(report) {
+  // Reports written before options were recorded: the defaults of that time.
+  const o = report.options ?? { agents: '1000,5000,10000', stores: 'sqlite,postgres', replicas: '1,2', seconds: '15', warmup: '3', 'max-inflight': '400', diag: false };
   const lines = [SECTION, ''];
-  lines.push(`Measured ${report.date} on ${report.machine}. Rerun: \`npm run bench:fleet -- --write\`.`);
+  lines.push(`Measured ${report.date} on ${report.machine}. Rerun: \`${rerunCommand(o)}\`.`);
   lines.push(
-    `(collectors = \`rampart server start\`, one process per replica; load = \`bench/ingest/load.mjs\`, one process for the whole fleet, agents spread round-robin over the replicas, ${report.resultsPerFrame} results per frame, window 8 per agent, at most ${opts['max-inflight']} frames in flight fleet-wide; "saturated" keeps that backlog full, "half" sends at half the saturated rate; ${opts.seconds} s measured after ${opts.warmup} s warm-up. Send → dashboard: bench/fleet/probe.mjs sends a status change every 100 ms through the FIRST replica and times its arrival on a dashboard live socket of the LAST replica (across replicas when there are two). SQLite runs one collector per data directory, so 2 replicas run on PostgreSQL only. CPU is % of one core; this machine has 2 cores and is shared with other work — see the load average column.)`,
+    `(collectors = \`rampart server start\`, one process per replica; load = \`bench/ingest/load.mjs\`, one process for the whole fleet, agents spread round-robin over the replicas, ${report.resultsPerFrame} results per frame, window 8 per agent, at most ${o['max-inflight']} frames in flight fleet-wide; "saturated" keeps that backlog full, "half" sends at half the saturated rate; ${o.seconds} s measured after ${o.warmup} s warm-up. Send → dashboard: bench/fleet/probe.mjs sends a status change every 100 ms through the FIRST replica and times its arrival on a dashboard live socket of the LAST replica (across replicas when there are two), split at the moment the ingesting replica committed and published it. SQLite runs one collector per data directory, so 2 replicas run on PostgreSQL only. CPU is % of one core; this machine has 2 cores and is shared with other work — see the load average column.)`,
     '',
   );
   lines.push(`Raw limit of this machine in the same run (bench/ingest/raw-server.mjs: ws receive + JSON.parse + batched SQLite upsert, no validation, ${report.raw.agents} agents): **${fmt(report.raw.resultsPerSec)} results/s**.`, '');
-  lines.push('| Store | Replicas | Agents | Phase | Results/s | Ack p50 | Ack p99 | Send → dashboard p50 / p99 | Collector CPU (sum) | Collector RSS peak (per replica) | PostgreSQL CPU | Load gen CPU | Machine load avg |');
+  lines.push('| Store | Replicas | Agents | Phase | Results/s | Ack p50 | Ack p99 | Send → dashboard p50 / p99 (p99 of: send → commit, commit → dashboard) | Collector CPU (sum) | Collector RSS peak (per replica) | PostgreSQL CPU | Load gen CPU | Machine load avg |');
   lines.push('| --- | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: | --- | ---: | ---: | ---: |');
+  const phaseName = (p) => (p.phase === 'max' ? 'saturated' : `half (${fmt(p.targetResultsPerSec)}/s)`);
   for (const r of report.runs) {
     if (r.error) {
       lines.push(`| ${r.store} | ${r.replicas} | ${fmt(r.agents)} | failed: ${r.error.replace(/\|/g, '/').slice(0, 120)} | | | | | | | | | |`);
       continue;
     }
     for (const p of r.phases) {
+      const split = p.dashSplit ? ` (${ms(p.dashSplit.toCommitP99Ms)}, ${ms(p.dashSplit.toDashboardP99Ms)})` : '';
       lines.push(
-        `| ${r.store} | ${r.replicas} | ${fmt(r.agents)} | ${p.phase === 'max' ? 'saturated' : `half (${fmt(p.targetResultsPerSec)}/s)`} | ${fmt(p.resultsPerSec)} | ${p.ackP50Ms} ms | ${p.ackP99Ms} ms | ${p.dashboardP50Ms ?? '—'} / ${p.dashboardP99Ms ?? '—'} ms (${p.probeSeen ?? 0}/${p.probeSent ?? 0}) | ${p.collectorCpuPercent}% | ${(p.collectorRssPeakMB ?? []).map((x) => `${x} MB`).join(' + ')} | ${p.postgresCpuPercent === null ? '—' : `${p.postgresCpuPercent}%`} | ${p.loadGeneratorCpuPercent}% | ${p.machineLoadAverage?.toFixed(1)} |`,
+        `| ${r.store} | ${r.replicas} | ${fmt(r.agents)} | ${phaseName(p)} | ${fmt(p.resultsPerSec)} | ${p.ackP50Ms} ms | ${p.ackP99Ms} ms | ${p.dashboardP50Ms ?? '—'} / ${p.dashboardP99Ms ?? '—'} ms${split} (${p.probeSeen ?? 0}/${p.probeSent ?? 0}) | ${p.collectorCpuPercent}% | ${(p.collectorRssPeakMB ?? []).map((x) => `${x} MB`).join(' + ')} | ${p.postgresCpuPercent === null ? '—' : `${p.postgresCpuPercent}%`} | ${p.loadGeneratorCpuPercent}% | ${p.machineLoadAverage?.toFixed(1)} |`,
       );
     }
   }
   lines.push('');
+  const diagRows = report.runs.filter((r) => !r.error).flatMap((r) => r.phases.flatMap((p) => (p.diag ?? []).map((d, i) => ({ r, p, d, i, lat: p.collectorLatency?.[i] }))).filter((x) => x.d));
+  if (diagRows.length > 0) {
+    lines.push(
+      'Where the memory and the time go (`--diag`: bench/fleet/diag.mjs preloaded into each collector; memory at the moment of the RSS peak; "live" = V8 heap used right after the last full collection; event-loop delay = the median and the worst of the per-250-ms p99s; ack after parse and commit = the collector\'s own /metrics histograms over the window, bucket upper bounds):',
+      '',
+      '| Store | Replicas | Agents | Phase | Replica | RSS peak | V8 heap used / total | Live after full GC | ArrayBuffers | GC: count (full), total, longest | Event-loop delay p99 median / worst | Ack after parse p99 | Ingest commit p99 | Sockets all paused |',
+      '| --- | ---: | ---: | --- | ---: | ---: | --- | ---: | ---: | --- | --- | ---: | ---: | ---: |',
+    );
+    for (const { r, p, d, i, lat } of diagRows) {
+      const m = d.atRssPeakMB;
+      lines.push(
+        `| ${r.store} | ${r.replicas} | ${fmt(r.agents)} | ${phaseName(p)} | ${i + 1} | ${Math.round(m.rss)} MB | ${Math.round(m.heapUsed)} / ${Math.round(m.heapTotal)} MB | ${Math.round(d.liveAfterFullGcMB)} MB | ${Math.round(m.arrayBuffers)} MB | ${d.gc.count} (${d.gc.full}), ${fmt(d.gc.totalMs)} ms, ${Math.round(d.gc.longestMs)} ms | ${d.eventLoopDelayMs.p99Median} / ${d.eventLoopDelayMs.max} ms | ${ms(lat?.ackAfterParse?.p99Ms)} | ${ms(lat?.ingestCommit?.p99Ms)} | ${lat?.inboxStops ?? '—'} |`,
+      );
+    }
+    lines.push('');
+  }
   const ok = report.runs.filter((r) => !r.error);
   const one10k = ok.filter((r) => r.replicas === 1 && r.agents >= 10000);
   const pgBest = Math.max(0, ...ok.filter((r) => r.store === 'postgres').map((r) => r.phases.find((p) => p.phase === 'max')?.resultsPerSec ?? 0));
   const dash = ok.flatMap((r) => r.phases.filter((p) => p.phase === 'rate').map((p) => ({ r, p })));
   lines.push('Goals (issue 6):', '');
   for (const r of one10k) lines.push(`- 10,000 concurrent agents on one replica with RSS ≤ 400 MB, ${r.store}: peak ${Math.max(...r.rssPeakMB)} MB under saturated ingest (connected, before load: ${r.connected?.collectorRssMB?.join(' + ')} MB) — ${Math.max(...r.rssPeakMB) <= 400 ? 'met' : 'NOT met'}.`);
-  lines.push(`- PostgreSQL ingest ≥ 30,000 results/s: best ${fmt(pgBest)} results/s — ${pgBest >= 30000 ? 'met' : 'NOT met'} on this shared 2-core machine (raw limit here: ${fmt(report.raw.resultsPerSec)}).`);
+  if (ok.some((r) => r.store === 'postgres')) lines.push(`- PostgreSQL ingest ≥ 30,000 results/s: best ${fmt(pgBest)} results/s — ${pgBest >= 30000 ? 'met' : 'NOT met'} on this shared 2-core machine (raw limit here: ${fmt(report.raw.resultsPerSec)}).`);
   for (const { r, p } of dash) {
     lines.push(`- Send → dashboard p99 ≤ 500 ms, ${r.store}, ${r.replicas} replica(s)${r.replicas > 1 ? ' (across replicas)' : ''}, ${fmt(r.agents)} agents at half load: ${p.dashboardP99Ms ?? '—'} ms — ${p.dashboardP99Ms !== null && p.dashboardP99Ms !== undefined && p.dashboardP99Ms <= 500 ? 'met' : 'NOT met'}.`);
   }
   lines.push('');
   for (const r of ok) lines.push(`${r.store}, ${r.replicas} replica(s), ${fmt(r.agents)} agents: enrolling took ${r.connected?.enrollSeconds} s, connecting ${r.connected?.connectSeconds} s.`);
-  lines.push(
-    '',
-    'How to read this:',
-    '',
-    '- "Saturated" ack latency is queueing: the generator keeps a fleet-wide backlog of in-flight frames, so an ack waits for the frames ahead of it. Latency goals apply to the "half" rows (a fixed rate at half the saturated throughput).',
-    '- Send → dashboard is measured end to end by a separate probe agent and a dashboard socket (see above); on two replicas it includes the LISTEN/NOTIFY hop (events gathered for 10 ms, then one NOTIFY) and the dashboard\'s 50 ms flush. It queues behind the same ingest backlog as every other frame, so it is only meaningful in the "half" rows.',
-    '- Everything runs on one 2-core machine shared with other work (load average column): collectors, PostgreSQL, the load generator and the probe compete for the same two cores, A collector is one Node.js thread (at most one core), so a second replica puts the second core to work — which is why two replicas raise the saturated rate even on this one machine — until collectors, PostgreSQL and the load generator together use both cores (5,000–10,000 agents). On separate machines each replica brings its own cores and the database carries the write load of all of them.',
-    '- Collector RSS on PostgreSQL is higher than on SQLite under saturated ingest (10,000 agents: ~490 MB vs ~330 MB; both ~200 MB connected and idle, ~350 MB at half load). Not from the overlapping commits: a separate run with `RAMPART_INGEST_CONCURRENCY=2` peaked the same (494 MB at 23,534 results/s). Not yet profiled; the likely source is the per-batch statement parameters (every result body serialized and joined into one string per round) that V8 collects late under load. Open item.',
-    '- PostgreSQL commits each batch in one transaction of 4–5 round trips (agents locked and seqs recorded in one statement; results, history and findings in one statement per round via data-modifying CTEs; counters and agent figures in one last statement) and overlaps up to 4 commits per replica (`RAMPART_INGEST_CONCURRENCY`). On a loaded 2-core machine each round trip waits for a CPU, which is why the PostgreSQL rows trail SQLite\'s in-process writes.',
-    '',
-    'Raw JSON of the last run: `bench/fleet/results/latest.json`.',
-    '',
-  );
+  lines.push('', 'How to read this:', '', ...READING.map((x) => `- ${x}`), '', 'Raw JSON of the last run: `bench/fleet/results/latest.json`.', '');
   return lines.join('\n');
 }
+
+/** Notes under every rendering of the section (what the numbers mean, what was found). */
+const READING = [
+  '"Saturated" ack latency is queueing: the generator keeps a fleet-wide backlog of in-flight frames, so an ack waits for the frames ahead of it. Latency goals apply to the "half" rows (a fixed rate at half the saturated throughput).',
+  'Send → dashboard is measured end to end by a separate probe agent and a dashboard socket (see above); on two replicas it includes the LISTEN/NOTIFY hop. A lone event is flushed to the dashboard (and NOTIFYed) on the next turn of the event loop; a burst at most once per 50 ms (10 ms for NOTIFY). It queues behind the same ingest backlog as every other frame, so it is only meaningful in the "half" rows.',
+  'Everything runs on one 2-core machine shared with other work (load average column): collectors, PostgreSQL, the load generator and the probe compete for the same two cores. A collector is one Node.js thread (at most one core), so a second replica puts the second core to work — which is why two replicas raise the saturated rate even on this one machine — until collectors, PostgreSQL and the load generator together use both cores. On separate machines each replica brings its own cores and the database carries the write load of all of them.',
+  'PostgreSQL commits each batch in one transaction of 3 round trips on a pipelined connection (BEGIN travels with the statement that locks the agents and records the seqs; results, history and findings in one statement per round via data-modifying CTEs; counters and agent figures in one last statement with COMMIT right behind it) and overlaps up to 4 commits per replica (`RAMPART_INGEST_CONCURRENCY`).',
+];
+
+const EARLIER = '<!-- bench/fleet --write keeps everything from this line to the next "## " heading -->';
 
 function writeSection(md) {
   const doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Performance\n';
@@ -347,7 +503,10 @@ function writeSection(md) {
   if (start < 0) next = doc.trimEnd() + '\n\n' + md;
   else {
     const after = doc.indexOf('\n## ', start + SECTION.length);
-    next = doc.slice(0, start) + md + (after < 0 ? '' : doc.slice(after + 1));
+    const old = doc.slice(start, after < 0 ? doc.length : after + 1);
+    // Earlier runs recorded by hand below the marker stay (for comparison).
+    const kept = old.includes(EARLIER) ? old.slice(old.indexOf(EARLIER)).trimEnd() + '\n\n' : '';
+    next = doc.slice(0, start) + md + (kept ? '\n' + kept : '') + (after < 0 ? '' : doc.slice(after + 1));
   }
   writeFileSync(DOC, next.endsWith('\n') ? next : next + '\n');
 }
@@ -359,7 +518,13 @@ async function main() {
     if (opts.write) writeSection(md);
     return;
   }
-  const report = { date: new Date().toISOString(), machine: machine(), resultsPerFrame: Number(opts.results), runs: [] };
+  const report = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    resultsPerFrame: Number(opts.results),
+    options: { agents: opts.agents, stores: opts.stores, replicas: opts.replicas, seconds: opts.seconds, warmup: opts.warmup, 'max-inflight': opts['max-inflight'], diag: opts.diag },
+    runs: [],
+  };
   process.stderr.write(`bench/fleet: raw limit with ${opts['raw-agents']} agents\n`);
   report.raw = await runRaw(Number(opts['raw-agents']));
   for (const kind of opts.stores.split(',')) {
