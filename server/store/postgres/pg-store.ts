@@ -39,6 +39,10 @@ import { figuresWithWaivers, findingsWithWaivers, postureWithWaivers } from '../
 import { agencyEvidence, type AgencyEvidenceOptions } from '../evidence-query.js';
 import { agencyCadence, type AgencyCadenceOptions } from '../cadence-query.js';
 
+/** touchAgents: passes that skip rows an ingest transaction holds, then one that waits; and the pause between. */
+const TOUCH_PASSES = 3;
+const TOUCH_RETRY_MS = 50;
+
 /** AGENCY_SELECT / AGENT_SELECT are plain SQL shared with SQLite; only the placeholders differ. */
 const AGENCY_BY = (cond: string) => `${AGENCY_SELECT} WHERE ${cond}`;
 
@@ -257,8 +261,9 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * One statement for every agent seen since the last flush. Rows are locked in key order (the
-   * order ingest locks them in), so this never deadlocks with an ingest batch on any replica.
+   * One statement for every agent seen since the last flush (a few when ingest holds some rows).
+   * Rows are locked in key order (the order ingest locks them in), so this never deadlocks with
+   * an ingest batch on any replica.
    */
   async touchAgents(seen: Array<{ id: string; lastSeenAt: string; outboxDepth?: number; dropped?: number }>): Promise<void> {
     if (seen.length === 0) return;
@@ -267,14 +272,24 @@ export class PostgresStore implements Store {
       const prev = byId.get(s.id);
       byId.set(s.id, prev && prev.lastSeenAt > s.lastSeenAt ? { ...s, lastSeenAt: prev.lastSeenAt } : s);
     }
-    const list = [...byId.values()];
-    await this.pool.query(
-      `WITH s AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[]) AS s(id, seen, depth, dropped)),
-            l AS (SELECT g.key, s.seen, s.depth, s.dropped FROM agents g JOIN s ON s.id = g.id ORDER BY g.key FOR NO KEY UPDATE OF g)
-       UPDATE agents g SET last_seen_at = GREATEST(COALESCE(g.last_seen_at, ''), l.seen), outbox_depth = COALESCE(l.depth, g.outbox_depth), dropped = COALESCE(l.dropped, g.dropped)
-         FROM l WHERE g.key = l.key`,
-      [list.map((s) => s.id), list.map((s) => s.lastSeenAt), list.map((s) => s.outboxDepth ?? null), list.map((s) => s.dropped ?? null)],
-    );
+    let list = [...byId.values()];
+    // Rows an ingest transaction holds right now are skipped and written on a later pass, so a
+    // flush never waits for ingest while holding rows ingest then queues behind; the last pass
+    // waits for whatever is still locked (every touch is written).
+    for (let pass = 1; list.length > 0; pass++) {
+      const last = pass >= TOUCH_PASSES;
+      const { rows } = await this.pool.query<{ id: string }>(
+        `WITH s AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[]) AS s(id, seen, depth, dropped)),
+              l AS (SELECT g.key, s.seen, s.depth, s.dropped FROM agents g JOIN s ON s.id = g.id ORDER BY g.key FOR NO KEY UPDATE OF g${last ? '' : ' SKIP LOCKED'})
+         UPDATE agents g SET last_seen_at = GREATEST(COALESCE(g.last_seen_at, ''), l.seen), outbox_depth = COALESCE(l.depth, g.outbox_depth), dropped = COALESCE(l.dropped, g.dropped)
+           FROM l WHERE g.key = l.key RETURNING g.id`,
+        [list.map((s) => s.id), list.map((s) => s.lastSeenAt), list.map((s) => s.outboxDepth ?? null), list.map((s) => s.dropped ?? null)],
+      );
+      if (last) return;
+      const written = new Set(rows.map((r) => r.id));
+      list = list.filter((s) => !written.has(s.id));
+      if (list.length > 0) await new Promise((r) => setTimeout(r, TOUCH_RETRY_MS));
+    }
   }
 
   // --- ingest and posture ---------------------------------------------------------------------
