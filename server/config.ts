@@ -53,6 +53,8 @@ export const ServerConfigSchema = z.strictObject({
   databasePoolSize: int(1, 200).default(10),
   /** PostgreSQL: ingest batches committed at once (SQLite always commits one at a time). */
   ingestConcurrency: int(1, 32).default(4),
+  /** `rampart server start`: V8 heap growth between full collections, in % of the live data (server/heap-growth.ts); 0 keeps V8's own heuristics. */
+  heapGrowthPercent: int(0, 1000).default(50),
   /** TLS: PEM certificate chain and private key; both set → https and wss (docs/SECURITY.md). Reloaded on SIGHUP. */
   tlsCert: z.string().min(1).optional(),
   tlsKey: z.string().min(1).optional(),

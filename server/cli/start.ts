@@ -5,6 +5,7 @@
 import { parse, EXIT } from '../../agent/cli/args.js';
 import { createLogger } from '../../shared/log.js';
 import { startCollector } from '../main.js';
+import { applyHeapGrowth } from '../heap-growth.js';
 import { DATA_DIR_HELP, DATA_DIR_OPTION, HELP_OPTION, configFor, type ServerCommandIO } from './cli-io.js';
 
 export const START_HELP = `Usage: rampart server start [options]
@@ -43,6 +44,8 @@ export async function startCommand(argv: string[], io: ServerCommandIO): Promise
   }
   const config = configFor(values, io.env, { port: values.port, host: values.host, logLevel: values['log-level'], tlsCert: values['tls-cert'], tlsKey: values['tls-key'], clientCa: values['client-ca'] });
   const log = createLogger({ level: config.logLevel, name: 'rampart-server' });
+  // Process-wide, so here and not in startCollector (server/heap-growth.ts says why).
+  applyHeapGrowth(config.heapGrowthPercent);
   const collector = await startCollector(config, { log });
   io.stdout.write(`rampart collector listening on ${collector.url} (data: ${config.dataDir})\n`);
   // Certificate rotation: replace the files, then `kill -HUP <pid>`; open connections are kept.
