@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError, isAppError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/log.js';
-import { loadAgentConfig, type AgentFlags } from '../daemon/config.js';
+import type { AgentFlags, AgentConfig } from '../daemon/config.js';
 import { AGENT_EXIT } from '../daemon/exit-codes.js';
 import { statePaths } from '../daemon/state-dir.js';
 import { EXIT, parse, reportError } from './args.js';
@@ -116,6 +116,11 @@ function flagsOf(values: Record<string, unknown>): AgentFlags {
   return flags;
 }
 
+/** Configuration, validated once (loaded lazily: a scan process, \`agent scan-worker\`, never needs it). */
+async function loadConfig(flags: AgentFlags, env: NodeJS.ProcessEnv): Promise<AgentConfig> {
+  return (await import('../daemon/config.js')).loadAgentConfig(flags, env);
+}
+
 async function enrollCommand(argv: string[], io: AgentCommandIO): Promise<number> {
   const { values } = parse(argv, { ...COMMON, server: { type: 'string' }, token: { type: 'string' }, agency: { type: 'string' }, force: { type: 'boolean', default: false } });
   if (values.help) {
@@ -124,7 +129,7 @@ async function enrollCommand(argv: string[], io: AgentCommandIO): Promise<number
   }
   const token = values.token ?? io.env.RAMPART_ENROLL_TOKEN;
   if (!token) throw new AppError('ERR_USAGE', 'agent enroll needs --token T (or RAMPART_ENROLL_TOKEN)');
-  const config = loadAgentConfig(flagsOf(values), io.env);
+  const config = await loadConfig(flagsOf(values), io.env);
   const serverUrl = config.serverUrls[0];
   if (!serverUrl) throw new AppError('ERR_USAGE', 'agent enroll needs --server URL (or RAMPART_SERVER)');
   const log = createLogger({ level: config.logLevel, name: 'rampart-agent' });
@@ -169,7 +174,7 @@ async function runCommand(argv: string[], io: AgentCommandIO): Promise<number> {
     io.stdout.write(AGENT_HELP);
     return EXIT.ok;
   }
-  const config = loadAgentConfig(flagsOf(values), io.env);
+  const config = await loadConfig(flagsOf(values), io.env);
   const log = createLogger({ level: config.logLevel, name: 'rampart-agent' });
   const { runAgent } = await import('../daemon/daemon.js');
   let onSignal: (s: NodeJS.Signals) => void = () => undefined;
@@ -205,7 +210,7 @@ async function installServiceCommand(argv: string[], io: AgentCommandIO): Promis
     io.stdout.write(AGENT_HELP);
     return EXIT.ok;
   }
-  const config = loadAgentConfig(flagsOf(values), io.env);
+  const config = await loadConfig(flagsOf(values), io.env);
   if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(values.user)) throw new AppError('ERR_USAGE', `--user must be a system user name; got "${values.user}"`);
   const { renderUnit } = await import('../daemon/systemd-unit.js');
   const entryPath = path.resolve(process.argv[1] ?? fileURLToPath(import.meta.url));
@@ -241,7 +246,7 @@ async function statusCommand(argv: string[], io: AgentCommandIO): Promise<number
     io.stdout.write(AGENT_HELP);
     return EXIT.ok;
   }
-  const config = loadAgentConfig(flagsOf(values), io.env);
+  const config = await loadConfig(flagsOf(values), io.env);
   const paths = statePaths(config.stateDir);
   const { readIdentity } = await import('../daemon/identity.js');
   const { readFileIfExists } = await import('../daemon/atomic-file.js');

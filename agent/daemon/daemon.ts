@@ -114,7 +114,8 @@ export async function runAgent(config: AgentConfig, options: RunOptions, rootLog
       });
       last = attempt;
       const { usage } = attempt;
-      const cost = { cpuMs: Math.round(usage.cpuMs), commandsCpuMs: Math.round(usage.childrenCpuMs), peakRssMb: Math.round(usage.peakRssKb / 1024), wallMs: usage.wallMs };
+      const phases = usage.phases ? { startupCpuMs: Math.round(usage.phases.startupMs), packsCpuMs: Math.round(usage.phases.packsMs), scanCpuMs: Math.round(usage.phases.jobMs) } : {};
+      const cost = { cpuMs: Math.round(usage.cpuMs), ...phases, commandsCpuMs: Math.round(usage.childrenCpuMs), peakRssMb: Math.round(usage.peakRssKb / 1024), wallMs: usage.wallMs };
       if (attempt.report) {
         const report = attempt.report;
         facts = report.host;

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { AppError, isErrorCode, type ErrorCode } from '../../shared/errors.js';
 import { ErrorBodySchema } from '../../shared/protocol.js';
-import { httpsText, type AgentTls } from './tls-client.js';
+import { httpText, type AgentTls } from './tls-client.js';
 
 /** A coded refusal from the collector, with the HTTP status it came with. */
 export class CollectorRefusal extends AppError {
@@ -40,17 +40,9 @@ export async function requestJson<S extends z.ZodType>(
   schema: S,
   options: HttpOptions & { body?: unknown; what: string },
 ): Promise<z.infer<S>> {
-  let res: Pick<Response, 'ok' | 'status' | 'text'>;
+  let res: Awaited<ReturnType<typeof httpText>>;
   try {
-    res = options.tls && url.startsWith('https:')
-      ? await httpsText(method, url, options.tls, { timeoutMs: options.timeoutMs, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) })
-      : await fetch(url, {
-      method,
-      headers: options.body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' },
-      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-      signal: AbortSignal.timeout(options.timeoutMs),
-      redirect: 'error',
-    });
+    res = await httpText(method, url, options.tls, { timeoutMs: options.timeoutMs, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) });
   } catch (err) {
     const cause = (err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
     throw new AppError('ERR_AGENT_SERVER_UNREACHABLE', `${options.what}: cannot reach ${new URL(url).origin} (${cause})`, { cause: err });

@@ -15,10 +15,11 @@ import type { Logger } from '../../shared/log.js';
 import { checkBundleSignature, compareVersions, parseBundle, sha256Hex, type PackBundle, type SignatureCheck } from '../../shared/pack-bundle.js';
 import { writeFileAtomic } from '../daemon/atomic-file.js';
 import type { CompiledPack } from './compiled.js';
-import { compilePack } from './compile-pack.js';
-import { loadDirectives, type DirectiveIndex } from './directives.js';
+import type { DirectiveIndex } from './directives.js';
 import { issuesError } from './load-packs.js';
 import { directivesFile } from './paths.js';
+// The YAML parser and the pack compiler are imported only to verify a bundle the collector sent:
+// every scan process loads this module (installed packs), and a scan needs neither.
 
 export interface PackTrust {
   /** keyId → Ed25519 public key (signing-keys.ts loadTrustedKeys). */
@@ -58,6 +59,7 @@ export async function verifyBundle(input: unknown, trust: PackTrust, running: Re
       throw new AppError('ERR_PACK_ROLLBACK', `pack ${bundle.packId} ${bundle.version} has other content than the running pack of the same version (versions only go up)`);
     }
   }
+  const [{ compilePack }, { loadDirectives }] = await Promise.all([import('./compile-pack.js'), import('./directives.js')]);
   const index = directives ?? (await loadDirectives(directivesFile()));
   const result = compilePack(bundle.pack, `bundle:${bundle.packId}@${bundle.version}`, { directives: index });
   if (!result.pack) throw issuesError(result.issues[0]?.code ?? 'ERR_PACK_SCHEMA', result.issues);

@@ -66,7 +66,16 @@ export const WorkerMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('installed'), outcome: PackUpdateOutcomeSchema, packs: z.array(PackRefSchema) }),
   /** A coded failure the scan process caught (broken local packs, a refused job). */
   z.strictObject({ type: z.literal('failed'), code: z.string(), message: z.string() }),
-  /** The last message: what the whole process cost (including Node's start-up). */
-  z.strictObject({ type: z.literal('usage'), cpuMs: z.number().nonnegative(), childrenCpuMs: z.number().nonnegative(), maxRssKb: z.number().nonnegative() }),
+  /**
+   * The last message: what the whole process cost (Node's start-up included), and where: CPU spent
+   * before the job arrived (start-up, loading our code), loading the packs, and the job itself.
+   */
+  z.strictObject({
+    type: z.literal('usage'),
+    cpuMs: z.number().nonnegative(),
+    childrenCpuMs: z.number().nonnegative(),
+    maxRssKb: z.number().nonnegative(),
+    phases: z.strictObject({ startupMs: z.number().nonnegative(), packsMs: z.number().nonnegative(), jobMs: z.number().nonnegative() }).optional(),
+  }),
 ]);
 export type WorkerMessage = z.infer<typeof WorkerMessageSchema>;

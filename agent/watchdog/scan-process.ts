@@ -39,6 +39,8 @@ export interface ProcessUsage {
   /** Highest resident set seen (its own getrusage maxRSS when it finished), KiB. */
   peakRssKb: number;
   wallMs: number;
+  /** Where the CPU went (when the scan process finished normally): start-up, packs, the job. */
+  phases?: { startupMs: number; packsMs: number; jobMs: number };
 }
 
 export interface ProcessResult {
@@ -142,6 +144,7 @@ export function runScanProcess(job: Job, options: ProcessOptions): Promise<Proce
           result.usage.cpuMs = m.cpuMs;
           result.usage.childrenCpuMs = m.childrenCpuMs;
           result.usage.peakRssKb = Math.max(result.usage.peakRssKb, m.maxRssKb);
+          if (m.phases) result.usage.phases = m.phases;
           break;
       }
     });

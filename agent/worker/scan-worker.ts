@@ -27,6 +27,13 @@ function send(message: WorkerMessage): Promise<void> {
   });
 }
 
+const cpuNow = (): number => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
+/** CPU (ms) at the job's arrival, after the packs were loaded, and after the job. */
+const marks = { job: 0, packs: 0, done: 0 };
+
 function nextJob(): Promise<unknown> {
   return new Promise((resolve) => process.once('message', resolve));
 }
@@ -73,6 +80,7 @@ async function runJob(job: Job): Promise<void> {
   const cache = packCacheIn(path.join(settings.stateDir, 'cache')) ?? null;
   const packUpdates = new PackUpdates(settings, settings.stateDir, log, undefined, cache);
   await packUpdates.init();
+  marks.packs = cpuNow();
   await send({ type: 'packs', packs: packUpdates.refs });
   if (job.kind === 'install') {
     const outcome = await packUpdates.receive(job.bundle);
@@ -89,7 +97,9 @@ export async function runScanWorker(): Promise<number> {
   }
   // The daemon went away (kill -9, crash): its scan process must not outlive it.
   process.once('disconnect', () => process.exit(3));
-  const parsed = JobSchema.safeParse(await nextJob());
+  const raw = await nextJob();
+  marks.job = cpuNow();
+  const parsed = JobSchema.safeParse(raw);
   let code = 0;
   try {
     if (!parsed.success) throw new AppError('ERR_USAGE', `scan-worker job: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
@@ -98,8 +108,10 @@ export async function runScanWorker(): Promise<number> {
     code = 3;
     await send({ type: 'failed', code: isAppError(err) ? err.code : 'ERR_INTERNAL', message: (err as Error).message });
   }
-  const cpu = process.cpuUsage();
-  await send({ type: 'usage', cpuMs: (cpu.user + cpu.system) / 1000, childrenCpuMs: await childrenCpuMs(), maxRssKb: process.resourceUsage().maxRSS });
+  marks.done = cpuNow();
+  const packs = marks.packs || marks.job;
+  const phases = { startupMs: marks.job, packsMs: packs - marks.job, jobMs: marks.done - packs };
+  await send({ type: 'usage', cpuMs: cpuNow(), childrenCpuMs: await childrenCpuMs(), maxRssKb: process.resourceUsage().maxRSS, phases });
   process.removeAllListeners('disconnect');
   process.disconnect();
   process.exit(code);

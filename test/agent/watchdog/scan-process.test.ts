@@ -57,6 +57,8 @@ describe('a scan process under the watchdog', { timeout: 60_000 }, () => {
     expect(r.report?.summary).toMatchObject({ total: 4, pass: 4 });
     expect(r.report?.host.hostname).toBe('watchdog-host');
     expect(r.usage.cpuMs).toBeGreaterThan(0);
+    expect(r.usage.phases!.startupMs).toBeGreaterThan(0);
+    expect(r.usage.phases!.startupMs + r.usage.phases!.packsMs + r.usage.phases!.jobMs).toBeLessThanOrEqual(r.usage.cpuMs + 1);
     expect(r.usage.peakRssKb).toBeGreaterThan(10 * 1024);
   });
 
