@@ -7,6 +7,10 @@
 import { AppError } from '../shared/errors.js';
 import { VERSION } from '../shared/version.js';
 import { EXIT, reportError } from '../agent/cli/args.js';
+import { leanCompiler } from '../agent/daemon/lean-runtime.js';
+
+// The long-running daemon: no optimizing compilers, from the first line (agent/daemon/lean-runtime.ts).
+if (process.argv[2] === 'agent' && process.argv[3] === 'run') leanCompiler();
 
 const HELP = `Usage: rampart-agent <command> [options]
 

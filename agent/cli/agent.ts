@@ -9,6 +9,7 @@ import { AppError, isAppError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/log.js';
 import type { AgentFlags, AgentConfig } from '../daemon/config.js';
 import { AGENT_EXIT } from '../daemon/exit-codes.js';
+import { leanCompiler } from '../daemon/lean-runtime.js';
 import { statePaths } from '../daemon/state-dir.js';
 import { EXIT, parse, reportError } from './args.js';
 
@@ -176,6 +177,8 @@ async function runCommand(argv: string[], io: AgentCommandIO): Promise<number> {
   }
   const config = await loadConfig(flagsOf(values), io.env);
   const log = createLogger({ level: config.logLevel, name: 'rampart-agent' });
+  // The daemon only moves frames between scans: interpreter only, before its modules load.
+  leanCompiler();
   const { runAgent } = await import('../daemon/daemon.js');
   let onSignal: (s: NodeJS.Signals) => void = () => undefined;
   const stopSignal = new Promise<string>((resolve) => {

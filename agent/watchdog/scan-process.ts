@@ -71,10 +71,14 @@ const OOM = /JavaScript heap out of memory|Reached heap limit|Allocation failed/
 /** Run one job in a scan process and resolve when that process is gone. Never rejects. */
 export function runScanProcess(job: Job, options: ProcessOptions): Promise<ProcessResult> {
   const { command, limits } = options;
-  const heapFlag = `--max-old-space-size=${limits.memoryMb}`;
-  const args = command.entry === undefined ? [...WORKER_ARGS] : [heapFlag, command.entry, ...WORKER_ARGS];
-  // A single executable takes no node flags on its command line, only from NODE_OPTIONS.
-  const env = command.entry === undefined ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${heapFlag}`.trim() } : process.env;
+  // The V8 heap is capped at the memory limit too, so a burst between two samples cannot run far
+  // past it. Not for a single executable: it takes V8 flags only from NODE_OPTIONS, and any V8 flag
+  // there makes it reject its code cache (slower start, and a warning on every scan); its RSS samples
+  // are the limit. NODE_OPTIONS is never passed on: the daemon's (an --inspect port, a --require
+  // hook) are not a scan process's.
+  const args = command.entry === undefined ? [...WORKER_ARGS] : [`--max-old-space-size=${limits.memoryMb}`, command.entry, ...WORKER_ARGS];
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
   const out = options.stderr ?? process.stderr;
   const started = performance.now();
   const result: ProcessResult = { usage: { cpuMs: 0, childrenCpuMs: 0, peakRssKb: 0, wallMs: 0 } };
