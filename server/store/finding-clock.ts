@@ -66,7 +66,16 @@ export function parseDecision(text: string | null | undefined): Bod2604Decision 
 }
 
 /** The finding columns a clock writes: due_at, directive, tier, forensic_triage, tier_decision. */
-export function tierColumns(c: FindingClock): { dueAt: string | null; directive: string | null; tier: string | null; forensicTriage: boolean; decision: string | null } {
+/** The findings columns a clock is stored in. */
+export interface TierColumns {
+  dueAt: string | null;
+  directive: string | null;
+  tier: string | null;
+  forensicTriage: boolean;
+  decision: string | null;
+}
+
+export function tierColumns(c: FindingClock): TierColumns {
   return {
     dueAt: c.dueAt,
     directive: c.directive,
@@ -74,4 +83,24 @@ export function tierColumns(c: FindingClock): { dueAt: string | null; directive:
     forensicTriage: c.tier?.forensicTriage ?? false,
     decision: c.tier ? JSON.stringify(c.tier) : null,
   };
+}
+
+/** An open finding's stored clock, as both stores read it to re-tier the finding. */
+export interface OpenFindingClock {
+  id: number;
+  first_seen_at: string;
+  due_at: string | null;
+  directive: string | null;
+  tier_decision: string | null;
+}
+
+/** The columns to write for `clock`, or undefined when the finding already holds them. */
+export function changedTierColumns(f: OpenFindingClock, clock: FindingClock): TierColumns | undefined {
+  const c = tierColumns(clock);
+  return c.dueAt === f.due_at && c.directive === f.directive && c.decision === f.tier_decision ? undefined : c;
+}
+
+/** The agents.exposure column as a HostExposure; anything else is untagged. */
+export function exposureOf(value: string | null): HostExposure | null {
+  return value === 'internet' || value === 'internal' ? value : null;
 }

@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import type { HostExposure } from '../../../shared/bod-26-04.js';
 import type { ResultItem } from '../../../shared/protocol.js';
-import { cvesOfDecision, findingClock, parseDecision, tierColumns, type FindingClock } from '../finding-clock.js';
+import { changedTierColumns, cvesOfDecision, exposureOf, findingClock, parseDecision, type FindingClock, type OpenFindingClock, type TierColumns } from '../finding-clock.js';
 import type { ExposureChange } from '../store.js';
 import { inTransaction } from './pg-pool.js';
 
@@ -19,26 +19,15 @@ export interface TierCandidate {
   result: ResultItem;
 }
 
-interface OpenFinding {
-  id: number;
-  first_seen_at: string;
-  due_at: string | null;
-  directive: string | null;
-  tier_decision: string | null;
-}
 
 interface Update {
   id: number;
-  c: ReturnType<typeof tierColumns>;
+  c: TierColumns;
 }
 
-function exposureOf(value: string | null): HostExposure | null {
-  return value === 'internet' || value === 'internal' ? value : null;
-}
-
-function changed(f: OpenFinding, clock: FindingClock): Update | undefined {
-  const c = tierColumns(clock);
-  return c.dueAt === f.due_at && c.directive === f.directive && c.decision === f.tier_decision ? undefined : { id: f.id, c };
+function changed(f: OpenFindingClock, clock: FindingClock): Update | undefined {
+  const c = changedTierColumns(f, clock);
+  return c && { id: f.id, c };
 }
 
 async function writeUpdates(c: pg.PoolClient, updates: Update[]): Promise<void> {
@@ -58,7 +47,7 @@ async function writeUpdates(c: pg.PoolClient, updates: Update[]): Promise<void> 
  */
 export async function retierFindings(c: pg.PoolClient, candidates: readonly TierCandidate[]): Promise<void> {
   if (candidates.length === 0) return;
-  const { rows } = await c.query<OpenFinding & { agent_key: number; rule_key: number; exposure: string | null; seq: string }>(
+  const { rows } = await c.query<OpenFindingClock & { agent_key: number; rule_key: number; exposure: string | null; seq: string }>(
     `SELECT f.id, f.agent_key, f.rule_key, f.first_seen_at, f.due_at, f.directive, f.tier_decision, g.exposure, r.seq
        FROM unnest($1::int[], $2::int[]) AS u(a, k)
        JOIN findings f ON f.agent_key = u.a AND f.rule_key = u.k AND f.resolved_at IS NULL
@@ -83,7 +72,7 @@ export async function setHostExposurePg(pool: pg.Pool, agentId: string, exposure
     const agent = (await c.query<{ key: number; exposure: string | null }>('SELECT key, exposure FROM agents WHERE id = $1 FOR NO KEY UPDATE', [agentId])).rows[0];
     if (!agent) return null;
     await c.query('UPDATE agents SET exposure = $1 WHERE key = $2', [exposure, agent.key]);
-    const { rows } = await c.query<OpenFinding & { clock_days: number | null; clock_directive: string | null }>(
+    const { rows } = await c.query<OpenFindingClock & { clock_days: number | null; clock_directive: string | null }>(
       `SELECT f.id, f.first_seen_at, f.due_at, f.directive, f.tier_decision, r.clock_days, r.clock_directive
          FROM findings f JOIN rules r ON r.key = f.rule_key
         WHERE f.agent_key = $1 AND f.resolved_at IS NULL AND f.tier_decision IS NOT NULL`,

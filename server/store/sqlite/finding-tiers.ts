@@ -6,20 +6,9 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { HostExposure } from '../../../shared/bod-26-04.js';
 import type { RuleResult } from '../../../shared/result.js';
-import { cvesOfDecision, findingClock, parseDecision, tierColumns, type FindingClock } from '../finding-clock.js';
+import { changedTierColumns, cvesOfDecision, exposureOf, findingClock, parseDecision, type FindingClock, type OpenFindingClock } from '../finding-clock.js';
 import type { ExposureChange } from '../store.js';
 
-interface OpenFinding {
-  id: number;
-  first_seen_at: string;
-  due_at: string | null;
-  directive: string | null;
-  tier_decision: string | null;
-}
-
-function exposureOf(value: string | null): HostExposure | null {
-  return value === 'internet' || value === 'internal' ? value : null;
-}
 
 export class SqliteFindingTiers {
   private readonly s: Record<'open' | 'update' | 'agent' | 'setExposure' | 'tiered', Statement>;
@@ -42,7 +31,7 @@ export class SqliteFindingTiers {
 
   /** Bring the open finding of (agent, rule) in line with a failing result's CVE inputs (call inside the ingest transaction). */
   retier(agentKey: number, ruleKey: number, r: Pick<RuleResult, 'cves' | 'clockDays' | 'clockDirective'>): void {
-    const f = this.s.open.get(agentKey, ruleKey) as (OpenFinding & { exposure: string | null }) | undefined;
+    const f = this.s.open.get(agentKey, ruleKey) as (OpenFindingClock & { exposure: string | null }) | undefined;
     if (f) this.write(f, findingClock(r, r.cves, exposureOf(f.exposure), f.first_seen_at));
   }
 
@@ -53,7 +42,7 @@ export class SqliteFindingTiers {
       if (!agent) return null;
       this.s.setExposure.run(exposure, agent.key);
       let retiered = 0;
-      for (const f of this.s.tiered.all(agent.key) as Array<OpenFinding & { clock_days: number | null; clock_directive: string | null }>) {
+      for (const f of this.s.tiered.all(agent.key) as Array<OpenFindingClock & { clock_days: number | null; clock_directive: string | null }>) {
         const decision = parseDecision(f.tier_decision);
         if (!decision) continue;
         const clock = findingClock({ clockDays: f.clock_days, clockDirective: f.clock_directive }, cvesOfDecision(decision), exposure, f.first_seen_at);
@@ -64,9 +53,9 @@ export class SqliteFindingTiers {
   }
 
   /** Write the clock when it differs from what the finding holds; true when it did. */
-  private write(f: OpenFinding, clock: FindingClock): boolean {
-    const c = tierColumns(clock);
-    if (c.dueAt === f.due_at && c.directive === f.directive && c.decision === f.tier_decision) return false;
+  private write(f: OpenFindingClock, clock: FindingClock): boolean {
+    const c = changedTierColumns(f, clock);
+    if (!c) return false;
     this.s.update.run(c.dueAt, c.directive, c.tier, c.forensicTriage ? 1 : 0, c.decision, f.id);
     return true;
   }

@@ -2,6 +2,7 @@
  * @module Row shapes of the SQLite tables and their mapping to the Store's domain objects.
  */
 import type { Agency, Agent, HostCounts, Role, User } from '../store.js';
+import { exposureOf } from '../finding-clock.js';
 
 export interface AgencyRow {
   id: number;
@@ -83,7 +84,7 @@ export function toAgent(r: AgentRow): Agent {
     counts: countsOf(r),
     outboxDepth: r.outbox_depth,
     dropped: r.dropped,
-    exposure: r.exposure === 'internet' || r.exposure === 'internal' ? r.exposure : null,
+    exposure: exposureOf(r.exposure),
   };
 }
 
