@@ -90,15 +90,16 @@ export class PgIngest {
     // 1. Lock the agents of the batch (key order) and record every (agent, seq) — one statement.
     //    Rows come back as the agents' keys ('k') and the (agent, seq) that are new ('s').
     const ids = [...new Set(frames.map((f) => f.agentId))].sort();
-    const first = await c.query<{ t: 'k' | 's'; key: number; id: string | null; seq: number | null }>(
-      `WITH locked AS (SELECT key, id FROM agents WHERE id = ANY($1::text[]) ORDER BY key FOR NO KEY UPDATE),
+    const first = await c.query<{ t: 'k' | 's'; key: number; id: string | null; seq: number | null }>({
+      name: 'rampart-ingest-lock',
+      text: `WITH locked AS (SELECT key, id FROM agents WHERE id = ANY($1::text[]) ORDER BY key FOR NO KEY UPDATE),
             ins AS (INSERT INTO received_seqs (agent_key, seq, kind, received_at)
                       SELECT l.key, u.seq, u.kind, u.at FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[]) AS u(id, seq, kind, at) JOIN locked l ON l.id = u.id
                     ON CONFLICT DO NOTHING RETURNING agent_key, seq)
        SELECT 'k' AS t, key, id, NULL::bigint AS seq FROM locked
        UNION ALL SELECT 's', agent_key, NULL, seq FROM ins`,
-      [ids, frames.map((f) => f.agentId), frames.map((f) => f.frame.seq), frames.map((f) => f.frame.type), frames.map((f) => f.receivedAt)],
-    );
+      values: [ids, frames.map((f) => f.agentId), frames.map((f) => f.frame.seq), frames.map((f) => f.frame.type), frames.map((f) => f.receivedAt)],
+    });
     const keys = new Map<string, number>();
     const fresh = new Set<string>();
     for (const row of first.rows) {
@@ -168,8 +169,9 @@ export class PgIngest {
         // Input order = frame order, then result order: history ids follow it (ORDER BY u.o).
         const list = [...applied.values()].sort((x, y) => x.work.idx - y.work.idx || x.pos - y.pos);
         const at = list.map((a) => new Date((a.work.item.frame as ResultsFrame).scannedAt).toISOString());
-        const up = await c.query<{ agent_key: number; rule_key: number; prev: string | null; status: string }>(
-          `WITH u AS (SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::text[], string_to_array($7, E'\\x1e'), $8::int[], $9::text[], $10::text[], $11::int[])
+        const up = await c.query<{ agent_key: number; rule_key: number; prev: string | null; status: string }>({
+          name: 'rampart-ingest-results',
+          text: `WITH u AS (SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::text[], string_to_array($7, E'\\x1e'), $8::int[], $9::text[], $10::text[], $11::int[])
                         AS u(a, k, s, q, sc, t, b, ag, due, dir, o)),
                 up AS (INSERT INTO results AS r (agent_key, rule_key, status, prev_status, seq, scan_id, scanned_at, changed_at, body)
                          SELECT u.a, u.k, u.s, NULL, u.q, u.sc, u.t, u.t, u.b FROM u
@@ -186,7 +188,7 @@ export class PgIngest {
                 rs AS (UPDATE findings f SET resolved_at = ch.t FROM ch
                         WHERE ch.status IN ('pass', 'not-applicable') AND ch.prev IS NOT NULL AND f.agent_key = ch.agent_key AND f.rule_key = ch.rule_key AND f.resolved_at IS NULL)
            SELECT agent_key, rule_key, prev, status FROM ch ORDER BY o`,
-          [
+          values: [
             list.map((a) => a.work.agentKey),
             list.map((a) => this.rules.get(a.ruleId)!.key),
             list.map((a) => a.result.status),
@@ -201,7 +203,7 @@ export class PgIngest {
             list.map((a) => a.result.clockDirective ?? null),
             list.map((_, i) => i),
           ],
-        );
+        });
         for (const a of list) {
           const k = `${a.work.agentKey}:${this.rules.get(a.ruleId)!.key}`;
           if (usesTable1(a.result)) tiered.set(k, { agentKey: a.work.agentKey, ruleKey: this.rules.get(a.ruleId)!.key, seq: a.work.item.frame.seq, result: a.result });
@@ -267,7 +269,8 @@ export class PgIngest {
 
     // 4. Scan history, counters (sorted: concurrent replicas lock counter rows in one order), the
     //    agents' counters and delivery figures — one statement, with COMMIT written right behind
-    //    it, so the hot counter rows stay locked only while PostgreSQL runs it.
+    //    it, so the hot counter rows stay locked only while PostgreSQL runs it. The three
+    //    statements every batch runs are prepared (named): parsed and planned once per connection.
     const deltas = [...agencyDeltas.values()].filter((e) => e.d.some((x) => x !== 0)).sort((a, b) => a.agencyId - b.agencyId || a.ruleKey - b.ruleKey);
     const agents = [...agentDeltas.entries()].sort((a, b) => a[0] - b[0]);
     await queryThenCommit(
@@ -295,6 +298,7 @@ export class PgIngest {
         agents.map(([, a]) => a.lastScanId),
         ...[0, 1, 2, 3].map((i) => agents.map(([, a]) => a.counts[i])),
       ],
+      'rampart-ingest-counters',
     );
     return outcomes;
   }

@@ -105,10 +105,11 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
  * pipelines): PostgreSQL commits as soon as the statement has run and releases its row locks then
  * — not after this process has read the answer and sent COMMIT, which on a busy collector waits
  * for the event loop while other transactions queue on the same hot rows. If the statement fails,
- * PostgreSQL turns the COMMIT into a rollback and the statement's error is thrown.
+ * PostgreSQL turns the COMMIT into a rollback and the statement's error is thrown. `name` makes it
+ * a prepared statement (parsed and planned once per connection).
  */
-export async function queryThenCommit<R extends pg.QueryResultRow>(client: pg.PoolClient, sql: string, values: unknown[]): Promise<pg.QueryResult<R>> {
-  const last = client.query<R>(sql, values);
+export async function queryThenCommit<R extends pg.QueryResultRow>(client: pg.PoolClient, sql: string, values: unknown[], name?: string): Promise<pg.QueryResult<R>> {
+  const last = client.query<R>(name ? { name, text: sql, values } : { text: sql, values });
   const commit = client.query('COMMIT');
   const [result, ended] = await Promise.all([last, commit]);
   if (ended.command !== 'COMMIT') throw new AppError('ERR_STORE_WRITE', `the transaction was rolled back (${ended.command}) instead of committed`);
