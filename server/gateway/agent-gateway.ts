@@ -34,6 +34,7 @@ export class AgentGateway {
   private readonly inbox: FrameInbox;
   private readonly timers: NodeJS.Timeout[] = [];
   private lastRevocationCheck = new Date().toISOString();
+  private flushing: Promise<void> | null = null;
   private stopping = false;
   /** Abuse limits (abuse-guard.ts): per address, per agent id, rate, hello deadline, slow consumers. */
   readonly guard: AbuseGuard;
@@ -224,7 +225,13 @@ export class AgentGateway {
     step(0);
   }
 
-  private async flushLastSeen(): Promise<void> {
+  /** One last-seen flush at a time: a tick that finds one running skips; close waits for it. */
+  private flushLastSeen(): Promise<void> {
+    this.flushing ??= this.writeLastSeen().finally(() => (this.flushing = null));
+    return this.flushing;
+  }
+
+  private async writeLastSeen(): Promise<void> {
     if (this.log.isLevelEnabled('debug')) {
       const m = process.memoryUsage();
       const mb = (n: number) => Math.round(n / 1048576);
@@ -245,6 +252,8 @@ export class AgentGateway {
       try {
         await this.store.touchAgents(chunk.map((c) => ({ id: c.agentId, lastSeenAt: c.lastSeenAt, outboxDepth: c.outboxDepth, dropped: c.dropped })));
       } catch (err) {
+        // Written at the next flush instead (unless a newer touch already marked them).
+        for (const c of chunk) c.seenDirty = true;
         this.log.warn({ err }, 'could not record last-seen times');
       }
       await new Promise((r) => setImmediate(r));
@@ -268,6 +277,8 @@ export class AgentGateway {
   async close(): Promise<void> {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
+    // A flush already running covers only the agents it started with: wait for it, then the last one.
+    await this.flushing;
     await this.flushLastSeen();
     for (const c of this.connections.values()) c.end(CLOSE_CODES.goingAway, 'collector shutting down');
     this.connections.clear();
