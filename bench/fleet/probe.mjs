@@ -76,7 +76,7 @@ export class Probe {
       if (e.type !== 'result' || e.agentId !== this.agentId || !this.measuring) return;
       const sent = Date.parse(e.at);
       // e.sentAt: when the ingesting replica committed the frame and published the event.
-      this.samples.push({ total: now - sent, toCommit: e.sentAt - sent, toDashboard: now - e.sentAt });
+      this.samples.push({ sent, total: now - sent, toCommit: e.sentAt - sent, toDashboard: now - e.sentAt });
     });
     this.timer = setInterval(() => this.tick(), this.intervalMs);
   }
@@ -124,6 +124,8 @@ export class Probe {
         dashSplit: { toCommitP50Ms: percentile(c, 50), toCommitP99Ms: percentile(c, 99), toDashboardP50Ms: percentile(d, 50), toDashboardP99Ms: percentile(d, 99) },
         probeSent: this.sent,
         probeSeen: s.length,
+        // The slowest samples with their send time (ms since epoch), to line up with diag series.
+        probeSlowest: [...this.samples].sort((a, b) => b.total - a.total).slice(0, 5),
       };
     };
   }
