@@ -48,12 +48,13 @@ export async function runAgent(config: AgentConfig, options: RunOptions, rootLog
   let retryTimer: NodeJS.Timeout | undefined;
   let conn: Connection | undefined;
   let scheduler: ScanScheduler | undefined;
+  let supervisor: ScanSupervisor | undefined;
   try {
     let facts: HostFacts = await readHostFacts(config.fixtureRoot ? new FixtureHost(config.fixtureRoot) : liveHost());
     const tracker = await StateTracker.open(paths.ackedState);
     const outbox = await Outbox.open(paths.outbox, { maxFrames: config.outboxMaxFrames, maxBytes: config.outboxMaxBytes }, log.child({ module: 'outbox' }), tracker.ackedSeq);
     await tracker.rebuild(outbox);
-    const supervisor = new ScanSupervisor({
+    supervisor = new ScanSupervisor({
       agentId: identity.agentId,
       settings: {
         stateDir: paths.root,
@@ -94,7 +95,7 @@ export async function runAgent(config: AgentConfig, options: RunOptions, rootLog
         ...delivery.handlers(),
         hello: (): HelloFrame => ({ v: PROTOCOL_VERSION, type: 'hello', agentId: identity.agentId, agentVersion: VERSION, host: facts, packs, lastAckedSeq: tracker.ackedSeq }),
         pack: (frame) =>
-          void supervisor.install(frame.bundle).then((r) => {
+          void supervisor!.install(frame.bundle).then((r) => {
             if (r.packs) packs = r.packs;
             if (r.failure?.code === 'ERR_AGENT_RESTART_REQUIRED') failFatal(coded(r.failure));
             if (r.outcome.status === 'installed') void scheduler?.trigger('pack');
@@ -108,7 +109,7 @@ export async function runAgent(config: AgentConfig, options: RunOptions, rootLog
     const scanLog = log.child({ module: 'scan' });
     scheduler = new ScanScheduler(async (reason: ScanReason) => {
       const startedAt = new Date().toISOString();
-      const attempt = await supervisor.scan((p) => {
+      const attempt = await supervisor!.scan((p) => {
         packs = p;
         packsKnown();
       });
@@ -116,6 +117,7 @@ export async function runAgent(config: AgentConfig, options: RunOptions, rootLog
       const { usage } = attempt;
       const phases = usage.phases ? { startupCpuMs: Math.round(usage.phases.startupMs), packsCpuMs: Math.round(usage.phases.packsMs), scanCpuMs: Math.round(usage.phases.jobMs) } : {};
       const cost = { cpuMs: Math.round(usage.cpuMs), ...phases, commandsCpuMs: Math.round(usage.childrenCpuMs), peakRssMb: Math.round(usage.peakRssKb / 1024), wallMs: usage.wallMs };
+      if (attempt.cancelled) return;
       if (attempt.report) {
         const report = attempt.report;
         facts = report.host;
@@ -183,6 +185,7 @@ export async function runAgent(config: AgentConfig, options: RunOptions, rootLog
   } finally {
     for (const t of timers) clearInterval(t);
     clearTimeout(retryTimer);
+    supervisor?.cancel();
     await scheduler?.stop().catch(() => undefined);
     if (conn && conn.state !== ConnectionState.Refused) await conn.stop();
     await lock.release();

@@ -51,6 +51,12 @@ export interface ProcessResult {
   failed?: { code: string; message: string };
   /** Why the watchdog stopped it, or how it died without a result. */
   stopped?: { code: StopCode; message: string };
+  /**
+   * Ended from outside before it reported: the daemon cancelled it (shutting down), or someone sent it
+   * SIGTERM/SIGINT/SIGHUP (systemd stopping the service signals every process of the unit). Not the
+   * scan's fault: no strike, no denylist.
+   */
+  cancelled?: boolean;
   /** Rules of the scan that had not finished when it stopped; undefined if it never started scanning. */
   unfinished?: string[];
   ruleCount?: number;
@@ -64,6 +70,8 @@ export interface ProcessOptions {
   stderr?: Writable;
   /** Called with the packs as soon as the scan process has loaded them. */
   onPacks?: (packs: PackRef[]) => void;
+  /** Aborting ends the scan process (SIGTERM) and resolves with `cancelled`. */
+  signal?: AbortSignal;
 }
 
 const OOM = /JavaScript heap out of memory|Reached heap limit|Allocation failed/;
@@ -109,6 +117,15 @@ export function runScanProcess(job: Job, options: ProcessOptions): Promise<Proce
     child.stderr!.on('end', () => {
       if (partial) out.write(partial + '\n');
     });
+
+    const cancel = () => {
+      if (reported || result.stopped || result.cancelled) return;
+      result.cancelled = true;
+      child.kill('SIGTERM');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), WATCHDOG_POLICY.killGraceMs);
+    };
+    if (options.signal?.aborted) queueMicrotask(cancel);
+    else options.signal?.addEventListener('abort', cancel, { once: true });
 
     child.on('spawn', () => child.send(job));
     child.on('error', (err) => {
@@ -157,26 +174,28 @@ export function runScanProcess(job: Job, options: ProcessOptions): Promise<Proce
     const cpuMs = limits.cpuSeconds * 1000;
     let sampling = false;
     const sampler = setInterval(() => {
-      if (sampling || child.pid === undefined || result.stopped || reported) return;
+      if (sampling || child.pid === undefined || result.stopped || result.cancelled || reported) return;
       sampling = true;
       void readProcUsage(child.pid).then((u) => {
         sampling = false;
         // Only our own child: a pid that was reused by another process is none of our business.
-        if (!u || u.ppid !== process.pid || result.stopped || reported) return;
+        if (!u || u.ppid !== process.pid || result.stopped || result.cancelled || reported) return;
         result.usage.peakRssKb = Math.max(result.usage.peakRssKb, u.rssKb);
         result.usage.cpuMs = Math.max(result.usage.cpuMs, u.cpuMs);
         if (u.rssKb > memoryKb) stop('ERR_WATCHDOG_MEMORY', `scan process resident memory ${(u.rssKb / 1024).toFixed(0)} MB passed the limit of ${limits.memoryMb} MB`);
         else if (u.cpuMs > cpuMs) stop('ERR_WATCHDOG_CPU', `scan process used ${(u.cpuMs / 1000).toFixed(1)} s of CPU, over the limit of ${limits.cpuSeconds} s`);
       });
     }, WATCHDOG_POLICY.sampleMs);
-    const wall = setTimeout(() => stop('ERR_WATCHDOG_TIMEOUT', `scan process still running after ${limits.timeoutSeconds} s (limit)`), limits.timeoutSeconds * 1000);
+    const wall = setTimeout(() => result.cancelled || stop('ERR_WATCHDOG_TIMEOUT', `scan process still running after ${limits.timeoutSeconds} s (limit)`), limits.timeoutSeconds * 1000);
 
     child.on('close', (exitCode, signal) => {
       clearInterval(sampler);
       clearTimeout(wall);
       clearTimeout(killTimer);
+      options.signal?.removeEventListener('abort', cancel);
       result.usage.wallMs = Math.round(performance.now() - started);
-      if (!reported && !result.stopped) {
+      if (!reported && !result.stopped && (signal === 'SIGTERM' || signal === 'SIGINT' || signal === 'SIGHUP')) result.cancelled = true;
+      if (!reported && !result.stopped && !result.cancelled) {
         const how = signal ? `signal ${signal}` : `exit code ${exitCode}`;
         const last = tail.trim().split('\n').filter(Boolean).at(-1) ?? '';
         result.stopped = OOM.test(tail)

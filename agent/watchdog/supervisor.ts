@@ -28,6 +28,8 @@ export interface SupervisorOptions {
 
 export interface ScanAttempt {
   report?: ScanReport;
+  /** Ended from outside (shutdown, a signal): nothing to record, nothing to retry. */
+  cancelled?: boolean;
   /** A coded failure of the scan process itself (broken packs, another version on disk). */
   failure?: { code: string; message: string };
   stopped?: { code: StopCode; message: string; blamed: string[] };
@@ -48,6 +50,8 @@ export interface InstallAttempt {
 export class ScanSupervisor {
   private chain: Promise<unknown> = Promise.resolve();
   private strikes: Strikes | undefined;
+  /** Aborted by cancel(): ends the running scan process and every later job before it starts. */
+  private readonly closing = new AbortController();
 
   constructor(private readonly o: SupervisorOptions) {}
 
@@ -62,6 +66,11 @@ export class ScanSupervisor {
     return run;
   }
 
+  /** Shutting down: end the running scan process (SIGTERM) and start no other. */
+  cancel(): void {
+    this.closing.abort();
+  }
+
   private job(kind: Job['kind'], denylist: Job['denylist'], bundle?: unknown): Job {
     const job: Job = { type: 'job', version: VERSION, kind, agentId: this.o.agentId, settings: this.o.settings, denylist };
     if (bundle !== undefined) job.bundle = bundle;
@@ -73,8 +82,12 @@ export class ScanSupervisor {
     return this.serial(async () => {
       const strikes = await this.strikesFile();
       const denylist = strikes.denylist();
-      const r = await runScanProcess(this.job('scan', denylist), { command: this.o.command, limits: this.o.limits, ...(this.o.stderr ? { stderr: this.o.stderr } : {}), ...(onPacks ? { onPacks } : {}) });
+      const r = await runScanProcess(this.job('scan', denylist), { command: this.o.command, limits: this.o.limits, signal: this.closing.signal, ...(this.o.stderr ? { stderr: this.o.stderr } : {}), ...(onPacks ? { onPacks } : {}) });
       const usage = r.usage;
+      if (r.cancelled) {
+        this.o.log.warn({ wallMs: usage.wallMs }, 'Scan process ended from outside (shutting down?); not counted against the scan');
+        return { cancelled: true, usage };
+      }
       if (r.report) {
         await strikes.noteFinished();
         return { report: r.report, usage };
@@ -100,8 +113,12 @@ export class ScanSupervisor {
   /** Verify and install one pack bundle from the collector in a scan process. Never rejects. */
   install(bundle: unknown): Promise<InstallAttempt> {
     return this.serial(async () => {
-      const r = await runScanProcess(this.job('install', [], bundle), { command: this.o.command, limits: this.o.limits, ...(this.o.stderr ? { stderr: this.o.stderr } : {}) });
+      const r = await runScanProcess(this.job('install', [], bundle), { command: this.o.command, limits: this.o.limits, signal: this.closing.signal, ...(this.o.stderr ? { stderr: this.o.stderr } : {}) });
       if (r.installed) return { outcome: r.installed.outcome, packs: r.installed.packs };
+      if (r.cancelled) {
+        this.o.log.warn({ wallMs: r.usage.wallMs }, 'Rule pack install cancelled (the scan process was ended from outside); the collector sends it again after the next welcome');
+        return { outcome: { status: 'refused', code: 'ERR_WATCHDOG_CRASHED', message: 'cancelled: the scan process was ended from outside' } };
+      }
       const failure = r.failed ?? r.stopped ?? { code: 'ERR_WATCHDOG_CRASHED', message: 'scan process ended without a result' };
       const header = (bundle ?? {}) as { packId?: unknown; version?: unknown };
       this.o.log.error({ code: failure.code, packId: header.packId, version: header.version, message: failure.message }, 'Rule pack from the collector refused');

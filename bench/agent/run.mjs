@@ -160,7 +160,7 @@ if (!ONLY || ONLY === 'delivery') {
 
 if (!ONLY || ONLY === 'footprint') {
   // 4. footprint: the daemon, its scan processes, and the design before the watchdog ------------------
-  const summarize = (label, r) => {
+  const summarize = (label, r, idleSeconds) => {
     const s = r.scans;
     const line = {
       idleSettledMB: +r.settled.rssMB.toFixed(1),
@@ -176,7 +176,7 @@ if (!ONLY || ONLY === 'footprint') {
       rules: s[0]?.rules,
       scans: s.length,
     };
-    say(`${label}: idle ${line.idleSettledMB} MB settled, ${line.idleAfterMB} MB after ${IDLE_SECONDS} s (anon + file ${line.idleAnonFileMB}), daemon peak ${line.daemonPeakMB} MB; scan process peak ${line.scanProcessPeakMB} MB, CPU ${line.scanProcessCpuMs} ms (${line.scanProcessCpuRange}; start-up/packs/scan ${line.phasesMs}) + commands ${line.commandsCpuMs} ms, daemon ${line.daemonCpuPerScanMs} ms per scan`);
+    say(`${label}: idle ${line.idleSettledMB} MB settled, ${line.idleAfterMB} MB after ${idleSeconds} s (anon + file ${line.idleAnonFileMB}), daemon peak ${line.daemonPeakMB} MB; scan process peak ${line.scanProcessPeakMB} MB, CPU ${line.scanProcessCpuMs} ms (${line.scanProcessCpuRange}; start-up/packs/scan ${line.phasesMs}) + commands ${line.commandsCpuMs} ms, daemon ${line.daemonCpuPerScanMs} ms per scan`);
     return line;
   };
   const agent = (name, extra) => {
@@ -186,10 +186,10 @@ if (!ONLY || ONLY === 'footprint') {
   };
   const footprint = {};
   // The 60-rule stream pack on a fixture root (the earlier "idle RSS" row), idle for --idle-seconds.
-  footprint.streamPack = summarize('60-rule pack, fixture root', await measureDaemon({ cli: CLI, nodeFlags: NODE_FLAGS, env: agent('fp-stream', { RAMPART_FIXTURE_ROOT: root, RAMPART_PACKS: PACK }), scans: 2, idleSeconds: IDLE_SECONDS }));
+  footprint.streamPack = summarize('60-rule pack, fixture root', await measureDaemon({ cli: CLI, nodeFlags: NODE_FLAGS, env: agent('fp-stream', { RAMPART_FIXTURE_ROOT: root, RAMPART_PACKS: PACK }), scans: 2, idleSeconds: IDLE_SECONDS }), IDLE_SECONDS);
   // The baseline pack, a scan every 15 s: on the captured debian12 host (stable) and on this live host.
-  footprint.baselineFixture = summarize('baseline pack, debian12-default fixture', await measureDaemon({ cli: CLI, nodeFlags: NODE_FLAGS, env: agent('fp-fixture', { RAMPART_FIXTURE_ROOT: DEBIAN12, RAMPART_PACKS: BASELINE }), scans: SCANS, idleSeconds: 5 }));
-  footprint.baselineLive = summarize('baseline pack, this live host', await measureDaemon({ cli: CLI, nodeFlags: NODE_FLAGS, env: agent('fp-live', { RAMPART_PACKS: BASELINE }), scans: SCANS, idleSeconds: 5 }));
+  footprint.baselineFixture = summarize('baseline pack, debian12-default fixture', await measureDaemon({ cli: CLI, nodeFlags: NODE_FLAGS, env: agent('fp-fixture', { RAMPART_FIXTURE_ROOT: DEBIAN12, RAMPART_PACKS: BASELINE }), scans: SCANS, idleSeconds: 5 }), 5);
+  footprint.baselineLive = summarize('baseline pack, this live host', await measureDaemon({ cli: CLI, nodeFlags: NODE_FLAGS, env: agent('fp-live', { RAMPART_PACKS: BASELINE }), scans: SCANS, idleSeconds: 5 }), 5);
   out.footprint = footprint;
 
   // The designs side by side: one scan process per scan (cache on / off) vs scans in one process.
@@ -198,7 +198,8 @@ if (!ONLY || ONLY === 'footprint') {
   for (const [name, fixture] of [['fixture', DEBIAN12], ['live', undefined]]) {
     const runs = async (env, n) => {
       const r = [];
-      for (let i = 0; i < n; i++) r.push(await workerScan({ repo: REPO, cli: CLI, stateDir: cacheState, pack: BASELINE, fixtureRoot: fixture, env }));
+      // As the daemon starts them: the heap capped at the default memory limit (not for a single executable).
+      for (let i = 0; i < n; i++) r.push(await workerScan({ repo: REPO, cli: CLI, stateDir: cacheState, pack: BASELINE, fixtureRoot: fixture, env, nodeFlags: ['--max-old-space-size=256'] }));
       return r;
     };
     await runs({}, 1); // fill the caches

@@ -4,7 +4,7 @@
  * stopped with the matching code, and the rule that was still running is named.
  */
 import { spawnSync } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -32,6 +32,22 @@ afterAll(async () => {
   worker?.dispose();
   await fs.rm(tmp, { recursive: true, force: true });
 });
+
+/** Our own scan processes (children of this test process running `agent scan-worker`). */
+function ourScanProcesses(): number[] {
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('scan-worker');
+      } catch {
+        return false;
+      }
+    });
+}
 
 async function job(kind: ExpensiveKind, overrides: Partial<Job> = {}): Promise<Job> {
   const stateDir = path.join(tmp, `state-${kind}-${Math.random().toString(36).slice(2)}`);
@@ -83,6 +99,25 @@ describe('a scan process under the watchdog', { timeout: 60_000 }, () => {
     const r = await run(await job('cpu'), { timeoutSeconds: 1 });
     expect(r.stopped?.code).toBe('ERR_WATCHDOG_TIMEOUT');
     expect(r.unfinished).toEqual(['test.watchdog.backtracking']);
+  });
+
+  it('ended by its daemon (shutting down) or by a SIGTERM from outside is cancelled, not stopped', async () => {
+    const abort = new AbortController();
+    const r = await runScanProcess(await job('cpu'), { command: worker.command, limits: SCAN_LIMIT_DEFAULTS, stderr: sink, signal: abort.signal, onPacks: () => setTimeout(() => abort.abort(), 200) });
+    expect(r.cancelled).toBe(true);
+    expect(r.stopped).toBeUndefined();
+
+    // systemd stopping the unit signals every process in it, the scan process included.
+    const outside = await runScanProcess(await job('cpu'), {
+      command: worker.command,
+      limits: SCAN_LIMIT_DEFAULTS,
+      stderr: sink,
+      onPacks: () => {
+        for (const pid of ourScanProcesses()) process.kill(pid, 'SIGTERM');
+      },
+    });
+    expect(outside.cancelled).toBe(true);
+    expect(outside.stopped).toBeUndefined();
   });
 
   it('skips denylisted rules and reports them as ERR_WATCHDOG_DENYLISTED errors', async () => {
