@@ -24,9 +24,14 @@ export class Strikes {
     private data: StrikesFile,
   ) {}
 
+  static empty(file: string): Strikes {
+    return new Strikes(file, { stopsInARow: 0, denylist: {} });
+  }
+
+  /** Read <state-dir>/watchdog.json (none yet: empty); ERR_AGENT_STATE_CORRUPT if unreadable. */
   static async open(file: string): Promise<Strikes> {
     const text = await readFileIfExists(file);
-    if (text === undefined) return new Strikes(file, { stopsInARow: 0, denylist: {} });
+    if (text === undefined) return Strikes.empty(file);
     let parsed;
     try {
       parsed = StrikesFileSchema.safeParse(JSON.parse(text));

@@ -56,7 +56,15 @@ export class ScanSupervisor {
   constructor(private readonly o: SupervisorOptions) {}
 
   private async strikesFile(): Promise<Strikes> {
-    this.strikes ??= await Strikes.open(path.join(this.o.settings.stateDir, 'watchdog.json'));
+    if (this.strikes) return this.strikes;
+    const file = path.join(this.o.settings.stateDir, 'watchdog.json');
+    try {
+      this.strikes = await Strikes.open(file);
+    } catch (err) {
+      // Bookkeeping only: an unreadable file must not stop the agent from scanning. It is rewritten at the next stop.
+      this.o.log.error({ code: (err as { code?: string }).code, file, message: (err as Error).message }, 'Watchdog state unreadable; starting with no strikes and no denylist');
+      this.strikes = Strikes.empty(file);
+    }
     return this.strikes;
   }
 

@@ -62,6 +62,13 @@ describe('the agent daemon with its scan watchdog', { timeout: 120_000 }, () => 
     expect(await fs.readFile(path.join(a.stateDir, 'watchdog.json'), 'utf8').catch(() => 'none')).toBe('none');
   });
 
+  it('scans and delivers even when its watchdog state file is damaged (bookkeeping, never a reason not to scan)', async () => {
+    const a = await newAgent('damaged');
+    await fs.writeFile(path.join(a.stateDir, 'watchdog.json'), 'not json');
+    expect(await a.run('cheap')).toBe(0);
+    expect((await a.results()).size).toBe(4);
+  });
+
   it('sets aside the rule a CPU-stopped scan was running, delivers the rest, and the collector stores ERR_WATCHDOG_DENYLISTED for it', async () => {
     const a = await newAgent('cpu');
     expect(await a.run('cpu', { RAMPART_SCAN_CPU_SECONDS: '1' })).toBe(0);
