@@ -162,6 +162,8 @@ export async function runAgent(config: AgentConfig, options: RunOptions, rootLog
         // A resync the collector sends right after the last ack (digest mismatch) must still be honoured.
         await new Promise((r) => setTimeout(r, 100));
         await delivery.idle();
+        // Pack bundles the collector sent after welcome are verified (and installed) before --once exits.
+        await supervisor.idle();
         await scheduler.idle();
         await delivery.idle();
         if (outbox.depth > 0) continue;

@@ -74,6 +74,15 @@ export class ScanSupervisor {
     return run;
   }
 
+  /** Resolves when no job (scan or pack install) is running or queued. */
+  async idle(): Promise<void> {
+    let seen: Promise<unknown>;
+    do {
+      seen = this.chain;
+      await seen;
+    } while (seen !== this.chain);
+  }
+
   /** Shutting down: end the running scan process (SIGTERM) and start no other. */
   cancel(): void {
     this.closing.abort();
