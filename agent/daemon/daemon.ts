@@ -6,6 +6,7 @@
  * install runs in a scan process under the watchdog (agent/watchdog/), so what stays resident
  * between scans is the connection and the delivery state.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { AppError, isErrorCode } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
 import { PROTOCOL_VERSION, type HeartbeatFrame, type HelloFrame } from '../../shared/protocol.js';
@@ -33,6 +34,9 @@ export interface RunOptions {
   /** How to start scan processes (default: this process's own command; tests pass a built entry). */
   worker?: WorkerCommand;
 }
+
+/** Longest the connection waits for the first scan once its packs are loaded. */
+const FIRST_SCAN_WAIT_MS = 10_000;
 
 function coded(failure: { code: string; message: string }): AppError {
   return new AppError(isErrorCode(failure.code) ? failure.code : 'ERR_INTERNAL', failure.message);
@@ -138,8 +142,17 @@ export async function runAgent(config: AgentConfig, options: RunOptions, rootLog
     }, scanLog);
     delivery.on('resync', () => void scheduler!.trigger('resync'));
     const firstScan = scheduler.trigger('start');
-    // Connect once the first scan process has loaded the packs (the hello lists them), or has ended.
-    const early = await Promise.race([firstPacks.then(() => undefined), firstScan.then(() => undefined), workerFatal]);
+    // Connect once the first scan is queued, as when it ran inside the daemon: what is still in the
+    // outbox then goes out after it, so an overflow makes room before sending, never under a frame in
+    // flight (agent-crash.test.ts counts the gaps). A slow first scan holds the connection back at most
+    // FIRST_SCAN_WAIT_MS, and only once its packs are known (the hello lists them).
+    const waited = new AbortController();
+    const early = await Promise.race([
+      firstScan.then(() => undefined),
+      firstPacks.then(() => delay(FIRST_SCAN_WAIT_MS, undefined, { signal: waited.signal }).catch(() => undefined)),
+      workerFatal,
+    ]);
+    waited.abort();
     if (early instanceof AppError) throw early;
     conn.start();
 
