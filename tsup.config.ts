@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { defineConfig } from 'tsup';
-import type { Plugin } from 'esbuild';
+import { buildScanWorkerBundle, zodEnglishOnly } from './scripts/scan-worker-bundle.mjs';
 
 /**
  * Digest of everything that decides how a pack validates and compiles (sources, dependency
@@ -22,28 +22,12 @@ function buildId(): string {
   return hash.digest('hex').slice(0, 32);
 }
 
-/**
- * zod's namespace re-exports all ~60 message locales (~280 KB the CLI would parse at every start);
- * Rampart only uses the English messages zod configures by default, so `z.locales` is bundled with
- * `en` alone. Saves ~10 ms CPU and ~3 MB RSS per `rampart scan`.
- */
-const zodEnglishOnly: Plugin = {
-  name: 'zod-english-locale-only',
-  setup(build) {
-    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      /[\\/]zod[\\/]v4[\\/](classic|core)[\\/]/.test(args.importer) ? { path: 'zod-locales-en', namespace: 'rampart-zod-locales' } : undefined,
-    );
-    build.onLoad({ filter: /.*/, namespace: 'rampart-zod-locales' }, () => ({
-      contents: `export { default as en } from ${JSON.stringify(path.resolve('node_modules/zod/v4/locales/en.js'))};`,
-      loader: 'js',
-      resolveDir: path.resolve('node_modules/zod'),
-    }));
-  },
-};
+const BUILD_ID = buildId();
 
 // Two builds, cleaned together by `npm run build` before tsup runs:
 // - the full `rampart` CLI (server code is loaded lazily, so `rampart scan` never pays for
-//   fastify or SQLite at start-up);
+//   fastify or SQLite at start-up), and beside it dist/scan-worker.cjs, what the agent's scan
+//   processes run (scripts/scan-worker-bundle.mjs);
 // - the dashboard's browser bundle and static assets, served by the collector (no CDN, so it
 //   works air-gapped).
 export default defineConfig([
@@ -59,10 +43,13 @@ export default defineConfig([
     // zod and yaml are bundled: resolving and loading their ~200 module files cost more start-up
     // time than compiling them as part of our chunks (docs/PERFORMANCE.md, "Host scan").
     noExternal: ['zod', 'yaml'],
-    esbuildPlugins: [zodEnglishOnly],
-    define: { __RAMPART_BUILD_ID__: JSON.stringify(buildId()) },
+    esbuildPlugins: [zodEnglishOnly(path.resolve('.'))],
+    define: { __RAMPART_BUILD_ID__: JSON.stringify(BUILD_ID) },
     // yaml is CommonJS and requires node built-ins; bundled CJS needs a real `require` in ESM.
     banner: { js: "#!/usr/bin/env node\nimport { createRequire as __rampartCreateRequire } from 'node:module'; const require = __rampartCreateRequire(import.meta.url);" },
+    onSuccess: async () => {
+      await buildScanWorkerBundle({ repo: path.resolve('.'), outfile: path.resolve('dist/scan-worker.cjs'), buildId: BUILD_ID });
+    },
   },
   {
     entry: { app: 'server/dashboard/client/main.ts' },

@@ -3,13 +3,14 @@
  * @module Build the self-contained agent (docs/install.md, "What gets installed"):
  *   dist/agent/rampart-agent.mjs   ONE ES module bundling bin/rampart-agent.ts and every JS
  *                                  dependency; runs with the host's Node.js 20+, no node_modules.
+ *   dist/agent/scan-worker.cjs     what the agent's scan processes run (scripts/scan-worker-bundle.mjs)
  *   dist/agent/rules/              the shipped rule packs and directives, found beside the bundle
  *                                  (agent/rules/paths.ts walks up from the running file).
  *   --sea also:
  *   dist/agent/rampart-agent.cjs   the same bundle as CommonJS (what Node 20's SEA can run)
  *   dist/agent/rampart-agent       a Node.js single executable application for linux-x64: a copy of
  *                                  the node binary running this machine, with the bundle injected by
- *                                  postject. Needs no Node.js on the host.
+ *                                  postject (scan-worker.cjs as its asset). Needs no Node.js on the host.
  * The build fails if a native addon or a collector-only package (better-sqlite3, pg, fastify)
  * reaches the agent's bundle.
  * Usage: node scripts/build-agent.mjs [--sea] [--out DIR]
@@ -21,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { buildScanWorkerBundle, noNative, noOptionalNative, zodEnglishOnly } from './scan-worker-bundle.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opts } = parseArgs({ options: { sea: { type: 'boolean', default: false }, out: { type: 'string' } } });
@@ -43,45 +45,6 @@ function buildId() {
   return hash.digest('hex').slice(0, 32);
 }
 
-/** zod's English messages only (see tsup.config.ts). */
-const zodEnglishOnly = {
-  name: 'zod-english-locale-only',
-  setup(b) {
-    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      /[\\/]zod[\\/]v4[\\/](classic|core)[\\/]/.test(args.importer) ? { path: 'zod-locales-en', namespace: 'rampart-zod-locales' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'rampart-zod-locales' }, () => ({
-      contents: `export { default as en } from ${JSON.stringify(path.join(REPO, 'node_modules/zod/v4/locales/en.js'))};`,
-      loader: 'js',
-      resolveDir: path.join(REPO, 'node_modules/zod'),
-    }));
-  },
-};
-
-/** Refuse native addons (*.node) and forbidden packages, whatever imports them. */
-const noNative = {
-  name: 'no-native-addons',
-  setup(b) {
-    b.onLoad({ filter: /\.node$/ }, (args) => ({ errors: [{ text: `native addon in the agent bundle: ${args.path}` }] }));
-  },
-};
-
-/**
- * ws tries require('bufferutil') / require('utf-8-validate') (optional native speed-ups) inside
- * try/catch. Bundled, they become modules that throw "not found" at once, so ws falls back to its
- * JS code and nothing looks on disk (in a SEA such a require would also print a warning).
- */
-const noOptionalNative = {
-  name: 'no-optional-native',
-  setup(b) {
-    b.onResolve({ filter: /^(bufferutil|utf-8-validate)$/ }, (args) => ({ path: args.path, namespace: 'rampart-absent' }));
-    b.onLoad({ filter: /.*/, namespace: 'rampart-absent' }, (args) => ({
-      contents: `throw Object.assign(new Error('Cannot find module ' + ${JSON.stringify(args.path)} + ' (not bundled)'), { code: 'MODULE_NOT_FOUND' });`,
-      loader: 'js',
-    }));
-  },
-};
-
 const common = {
   absWorkingDir: REPO,
   entryPoints: [path.join(REPO, 'bin/rampart-agent.ts')],
@@ -94,7 +57,7 @@ const common = {
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',
-  plugins: [zodEnglishOnly, noNative, noOptionalNative],
+  plugins: [zodEnglishOnly(REPO), noNative, noOptionalNative],
 };
 
 function checkInputs(metafile, what) {
@@ -111,7 +74,8 @@ function copyRules() {
   }
 }
 
-const define = { __RAMPART_BUILD_ID__: JSON.stringify(buildId()), 'process.env.NODE_ENV': '"production"' };
+const BUILD_ID = buildId();
+const define = { __RAMPART_BUILD_ID__: JSON.stringify(BUILD_ID), 'process.env.NODE_ENV': '"production"' };
 mkdirSync(OUT, { recursive: true });
 
 const esm = await build({
@@ -123,6 +87,10 @@ const esm = await build({
   banner: { js: "#!/usr/bin/env node\nimport { createRequire as __rampartCreateRequire } from 'node:module'; const require = __rampartCreateRequire(import.meta.url);" },
 });
 checkInputs(esm.metafile, 'rampart-agent.mjs');
+// What the agent's scan processes run, with their V8 code cache (agent/worker/boot.ts); beside the
+// .mjs, and inside the single executable as an asset.
+const workerBundle = path.join(OUT, 'scan-worker.cjs');
+checkInputs(await buildScanWorkerBundle({ repo: REPO, outfile: workerBundle, buildId: BUILD_ID }), 'scan-worker.cjs');
 chmodSync(path.join(OUT, 'rampart-agent.mjs'), 0o755);
 copyRules();
 writeFileSync(path.join(OUT, 'meta.json'), JSON.stringify({ inputs: Object.keys(esm.metafile.inputs).length, bytes: statSync(path.join(OUT, 'rampart-agent.mjs')).size }, null, 2) + '\n');
@@ -141,7 +109,7 @@ if (opts.sea) {
   checkInputs(cjs.metafile, 'rampart-agent.cjs');
   const seaConfig = path.join(OUT, 'sea-config.json');
   const blob = path.join(OUT, 'sea-prep.blob');
-  writeFileSync(seaConfig, JSON.stringify({ main: path.join(OUT, 'rampart-agent.cjs'), output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }, null, 2));
+  writeFileSync(seaConfig, JSON.stringify({ main: path.join(OUT, 'rampart-agent.cjs'), output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets: { 'scan-worker.cjs': workerBundle } }, null, 2));
   const run = (cmd, args) => {
     const r = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] });
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal})`);

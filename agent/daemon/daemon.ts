@@ -120,7 +120,7 @@ export async function runAgent(config: AgentConfig, options: RunOptions, rootLog
       last = attempt;
       const { usage } = attempt;
       const phases = usage.phases ? { startupCpuMs: Math.round(usage.phases.startupMs), packsCpuMs: Math.round(usage.phases.packsMs), scanCpuMs: Math.round(usage.phases.jobMs) } : {};
-      const cost = { cpuMs: Math.round(usage.cpuMs), ...phases, commandsCpuMs: Math.round(usage.childrenCpuMs), peakRssMb: Math.round(usage.peakRssKb / 1024), wallMs: usage.wallMs };
+      const cost = { cpuMs: Math.round(usage.cpuMs), ...phases, commandsCpuMs: Math.round(usage.childrenCpuMs), peakRssMb: Math.round(usage.peakRssKb / 1024), wallMs: usage.wallMs, codeCache: usage.codeCache };
       if (attempt.cancelled) return;
       if (attempt.report) {
         const report = attempt.report;

@@ -55,6 +55,10 @@ export type PackUpdateOutcome = z.infer<typeof PackUpdateOutcomeSchema>;
 
 const IdList = z.array(z.string()).max(100_000);
 
+/** What became of the V8 code cache of the scan-worker bundle in one scan process (agent/worker/code-cache.ts). */
+export const CodeCacheStatusSchema = z.enum(['accepted', 'written', 'rejected', 'off', 'unwritable']);
+export type CodeCacheStatus = z.infer<typeof CodeCacheStatusSchema>;
+
 export const WorkerMessageSchema = z.discriminatedUnion('type', [
   /** The packs this job runs with (sent as soon as they are loaded: the daemon's hello needs them). */
   z.strictObject({ type: z.literal('packs'), packs: z.array(PackRefSchema) }),
@@ -76,6 +80,7 @@ export const WorkerMessageSchema = z.discriminatedUnion('type', [
     childrenCpuMs: z.number().nonnegative(),
     maxRssKb: z.number().nonnegative(),
     phases: z.strictObject({ startupMs: z.number().nonnegative(), packsMs: z.number().nonnegative(), jobMs: z.number().nonnegative() }).optional(),
+    codeCache: CodeCacheStatusSchema.optional(),
   }),
 ]);
 export type WorkerMessage = z.infer<typeof WorkerMessageSchema>;

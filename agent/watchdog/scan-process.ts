@@ -11,7 +11,7 @@ import type { Writable } from 'node:stream';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { PackRef, ScanReport } from '../../shared/result.js';
 import { WATCHDOG_POLICY, type ScanLimits } from './limits.js';
-import { WORKER_ARGS, WorkerMessageSchema, type Job, type PackUpdateOutcome } from './messages.js';
+import { WORKER_ARGS, WorkerMessageSchema, type CodeCacheStatus, type Job, type PackUpdateOutcome } from './messages.js';
 import { readProcUsage } from './proc-usage.js';
 
 /** How to start a scan process: the node binary and our entry script, or a single executable alone. */
@@ -41,6 +41,8 @@ export interface ProcessUsage {
   wallMs: number;
   /** Where the CPU went (when the scan process finished normally): start-up, packs, the job. */
   phases?: { startupMs: number; packsMs: number; jobMs: number };
+  /** What became of the scan-worker bundle's V8 code cache (agent/worker/code-cache.ts). */
+  codeCache?: CodeCacheStatus;
 }
 
 export interface ProcessResult {
@@ -166,6 +168,7 @@ export function runScanProcess(job: Job, options: ProcessOptions): Promise<Proce
           result.usage.childrenCpuMs = m.childrenCpuMs;
           result.usage.peakRssKb = Math.max(result.usage.peakRssKb, m.maxRssKb);
           if (m.phases) result.usage.phases = m.phases;
+          if (m.codeCache) result.usage.codeCache = m.codeCache;
           break;
       }
     });

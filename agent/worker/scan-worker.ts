@@ -1,6 +1,7 @@
 /**
  * @module `agent scan-worker`: the scan process the daemon's watchdog starts for every scan and
- * every pack install (agent/watchdog/). It takes exactly one job over the IPC channel, loads the
+ * every pack install (agent/watchdog/); agent/worker/boot.ts starts it (from the scan-worker
+ * bundle, with its code cache) with the one job it read from the IPC channel. It loads the
  * packs (local + signed installed ones, verified again; compiled packs cached under
  * <state-dir>/cache), sends the pack list, scans (rules on the watchdog's denylist become
  * ERR_WATCHDOG_DENYLISTED results), reports progress rule by rule, sends the report and what it
@@ -19,6 +20,15 @@ import { packCacheIn } from '../rules/pack-cache.js';
 import { JobSchema, type Job, type WorkerMessage } from '../watchdog/messages.js';
 import { childrenCpuMs } from '../watchdog/proc-usage.js';
 import { denylistedResult } from '../watchdog/results.js';
+import type { CodeCacheStatus } from '../watchdog/messages.js';
+
+/** What agent/worker/boot.ts hands the scan worker. */
+export interface WorkerBoot {
+  /** The job message as it arrived (validated here). */
+  job: unknown;
+  /** Called once the job is done, before its cost is reported: saves the code cache if it should. */
+  codeCache(scanned: boolean): CodeCacheStatus;
+}
 
 function send(message: WorkerMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -31,12 +41,8 @@ const cpuNow = (): number => {
   const c = process.cpuUsage();
   return (c.user + c.system) / 1000;
 };
-/** CPU (ms) at the job's arrival, after the packs were loaded, and after the job. */
-const marks = { job: 0, packs: 0, done: 0 };
-
-function nextJob(): Promise<unknown> {
-  return new Promise((resolve) => process.once('message', resolve));
-}
+/** CPU (ms) when the job was taken up and after the packs were loaded. */
+const marks = { job: 0, packs: 0 };
 
 async function scanJob(job: Job, packUpdates: PackUpdates, log: Logger): Promise<ScanReport> {
   const { settings } = job;
@@ -90,16 +96,13 @@ async function runJob(job: Job): Promise<void> {
   await send({ type: 'report', report: await scanJob(job, packUpdates, log) });
 }
 
-/** Entry of `agent scan-worker`. Resolves with the exit code (it normally exits itself first). */
-export async function runScanWorker(): Promise<number> {
-  if (typeof process.send !== 'function') {
-    throw new AppError('ERR_USAGE', 'agent scan-worker is started by `agent run` (its scan watchdog), never by hand');
-  }
-  // The daemon went away (kill -9, crash): its scan process must not outlive it.
-  process.once('disconnect', () => process.exit(3));
-  const raw = await nextJob();
+/**
+ * Run the one job (the process was started by agent/worker/boot.ts, which checked the IPC channel).
+ * Resolves with the exit code (it normally exits itself first).
+ */
+export async function runScanWorker(boot: WorkerBoot): Promise<number> {
   marks.job = cpuNow();
-  const parsed = JobSchema.safeParse(raw);
+  const parsed = JobSchema.safeParse(boot.job);
   let code = 0;
   try {
     if (!parsed.success) throw new AppError('ERR_USAGE', `scan-worker job: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
@@ -108,10 +111,11 @@ export async function runScanWorker(): Promise<number> {
     code = 3;
     await send({ type: 'failed', code: isAppError(err) ? err.code : 'ERR_INTERNAL', message: (err as Error).message });
   }
-  marks.done = cpuNow();
+  // After the job, so the cache holds the functions the scan compiled; counted in the job's CPU.
+  const codeCache = boot.codeCache(code === 0 && parsed.success && parsed.data.kind === 'scan');
   const packs = marks.packs || marks.job;
-  const phases = { startupMs: marks.job, packsMs: packs - marks.job, jobMs: marks.done - packs };
-  await send({ type: 'usage', cpuMs: cpuNow(), childrenCpuMs: await childrenCpuMs(), maxRssKb: process.resourceUsage().maxRSS, phases });
+  const phases = { startupMs: marks.job, packsMs: packs - marks.job, jobMs: cpuNow() - packs };
+  await send({ type: 'usage', cpuMs: cpuNow(), childrenCpuMs: await childrenCpuMs(), maxRssKb: process.resourceUsage().maxRSS, phases, codeCache });
   process.removeAllListeners('disconnect');
   process.disconnect();
   process.exit(code);

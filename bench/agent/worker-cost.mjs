@@ -27,7 +27,7 @@ export function workerScan({ repo, cli, stateDir, pack, fixtureRoot, env = {}, n
       if (m.type === 'report') report = m.report;
       if (m.type === 'failed') reject(new Error(`${m.code}: ${m.message}`));
     });
-    c.on('close', () => (usage && report ? resolve({ cpuMs: usage.cpuMs, ...usage.phases, commandsCpuMs: usage.childrenCpuMs, peakRssMB: usage.maxRssKb / 1024, rules: report.summary.total }) : reject(new Error('scan process ended without a report'))));
+    c.on('close', () => (usage && report ? resolve({ cpuMs: usage.cpuMs, ...usage.phases, commandsCpuMs: usage.childrenCpuMs, peakRssMB: usage.maxRssKb / 1024, rules: report.summary.total, codeCache: usage.codeCache }) : reject(new Error('scan process ended without a report'))));
   });
 }
 

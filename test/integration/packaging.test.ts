@@ -6,7 +6,7 @@
  * start it: as the rampart-agent account with the unit's ambient capabilities (setpriv).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { existsSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -169,6 +169,8 @@ describe.skipIf(!prerequisites)('agent distribution (bundle, single executable, 
     const first = await startInstalled(['agent', 'run', '--once', '--timeout', '120']);
     expect(first.code, first.stderr.slice(-3000)).toBe(0);
     expect(first.stderr).toContain('Enrolled');
+    // The scan process saved its V8 code cache (agent/worker/code-cache.ts) where the unit lets it write.
+    expect(readdirSync(path.join(STATE, 'cache')).filter((n) => n.endsWith('.v8cache'))).toHaveLength(1);
     const identity = JSON.parse(readFileSync(path.join(STATE, 'identity.json'), 'utf8')) as { agentId: string };
     expect((await fs.stat(path.join(STATE, 'identity.json'))).uid).toBe(Number(spawnSync('id', ['-u', 'rampart-agent'], { encoding: 'utf8' }).stdout.trim()));
     const agents = await collector.store.listAgents(AGENCY);

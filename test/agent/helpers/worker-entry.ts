@@ -1,7 +1,8 @@
 /**
  * @module A real scan-process entry for tests that run the daemon or the watchdog in-process:
- * bin/rampart-agent.ts bundled with esbuild into a private directory (with the shipped rules/
- * beside it, where agent/rules/paths.ts looks), so `agent scan-worker` runs the code under test.
+ * bin/rampart-agent.ts bundled with esbuild into a private directory, with the scan-worker bundle
+ * (scan-worker.cjs, run with its V8 code cache as in every build) and the shipped rules/ beside it,
+ * where agent/rules/paths.ts looks, so `agent scan-worker` runs the code under test.
  * No build id is defined, so the validated-pack cache stays off, as for every test from sources.
  */
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { WorkerCommand } from '../../../agent/watchdog/scan-process.js';
+import { buildScanWorkerBundle } from '../../../scripts/scan-worker-bundle.mjs';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -33,6 +35,7 @@ export async function buildWorkerEntry(): Promise<WorkerEntry> {
     // yaml is CommonJS and requires node built-ins; bundled CJS needs a real `require` in ESM.
     banner: { js: "import { createRequire as __rampartCreateRequire } from 'node:module'; const require = __rampartCreateRequire(import.meta.url);" },
   });
+  await buildScanWorkerBundle({ repo: REPO, outfile: path.join(dir, 'scan-worker.cjs') });
   symlinkSync(path.join(REPO, 'rules'), path.join(dir, 'rules'));
   return { command: { execPath: process.execPath, entry }, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -23,6 +23,7 @@ beforeAll(async () => {
   const agentDir = path.join(tmp, 'agent');
   await fs.mkdir(path.join(agentDir, 'rules'), { recursive: true });
   await fs.writeFile(path.join(agentDir, 'rampart-agent.mjs'), '// bundle\n');
+  await fs.writeFile(path.join(agentDir, 'scan-worker.cjs'), '// scan-worker bundle\n');
   await fs.writeFile(path.join(agentDir, 'rules', 'directives.yaml'), '[]\n');
   await fs.writeFile(path.join(agentDir, 'rules', 'pack.yaml'), '[]\n');
   spec = PackageSpecSchema.parse({
@@ -93,6 +94,7 @@ describe('agent installer payload', () => {
     expect(files).toEqual(
       expect.arrayContaining([
         '/usr/lib/rampart-agent/rampart-agent.mjs',
+        '/usr/lib/rampart-agent/scan-worker.cjs',
         '/usr/lib/rampart-agent/rampart-agent',
         '/usr/lib/rampart-agent/rules/directives.yaml',
         '/usr/lib/rampart-agent/rules/pack.yaml',
