@@ -6,6 +6,11 @@
 import { AppError } from '../shared/errors.js';
 import { VERSION } from '../shared/version.js';
 import { EXIT, reportError } from '../agent/cli/args.js';
+import { leanCompiler } from '../agent/daemon/lean-runtime.js';
+
+// The long-running daemon: no optimizing compilers, before any more of our code is compiled
+// (agent/daemon/lean-runtime.ts; measured 3.5 MB less idle RSS than setting them in `agent run`).
+if (process.argv[2] === 'agent' && process.argv[3] === 'run') leanCompiler();
 
 const HELP = `Usage: rampart <command> [options]
 
