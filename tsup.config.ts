@@ -26,8 +26,8 @@ const BUILD_ID = buildId();
 
 // Two builds, cleaned together by `npm run build` before tsup runs:
 // - the full `rampart` CLI (server code is loaded lazily, so `rampart scan` never pays for
-//   fastify or SQLite at start-up), and beside it dist/scan-worker.cjs, what the agent's scan
-//   processes run (scripts/scan-worker-bundle.mjs);
+//   fastify or SQLite at start-up), and beside it dist/scan-worker.cjs and scan-worker-boot.cjs,
+//   what the agent's scan processes run (scripts/scan-worker-bundle.mjs);
 // - the dashboard's browser bundle and static assets, served by the collector (no CDN, so it
 //   works air-gapped).
 export default defineConfig([
@@ -48,7 +48,7 @@ export default defineConfig([
     // yaml is CommonJS and requires node built-ins; bundled CJS needs a real `require` in ESM.
     banner: { js: "#!/usr/bin/env node\nimport { createRequire as __rampartCreateRequire } from 'node:module'; const require = __rampartCreateRequire(import.meta.url);" },
     onSuccess: async () => {
-      await buildScanWorkerBundle({ repo: path.resolve('.'), outfile: path.resolve('dist/scan-worker.cjs'), buildId: BUILD_ID });
+      await buildScanWorkerBundle({ repo: path.resolve('.'), outDir: path.resolve('dist'), buildId: BUILD_ID });
     },
   },
   {

@@ -55,7 +55,7 @@ const COMMANDS: Record<string, Handler> = {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   // A scan process of the agent's watchdog (agent/watchdog/) starts once per scan: straight to it.
-  if (command === 'agent' && rest[0] === 'scan-worker' && rest.length === 1) return (await import('../agent/worker/boot.js')).bootScanWorker();
+  if (command === 'agent' && rest[0] === 'scan-worker' && rest.length === 1) return (await import('../agent/worker/boot.js')).bootScanWorker(() => import('../agent/worker/scan-worker.js'));
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(HELP);
     return command === undefined ? EXIT.usage : EXIT.ok;

@@ -3,7 +3,8 @@
  * @module Build the self-contained agent (docs/install.md, "What gets installed"):
  *   dist/agent/rampart-agent.mjs   ONE ES module bundling bin/rampart-agent.ts and every JS
  *                                  dependency; runs with the host's Node.js 20+, no node_modules.
- *   dist/agent/scan-worker.cjs     what the agent's scan processes run (scripts/scan-worker-bundle.mjs)
+ *   dist/agent/scan-worker.cjs     what the agent's scan processes run, and scan-worker-boot.cjs,
+ *                                  the script they start (scripts/scan-worker-bundle.mjs)
  *   dist/agent/rules/              the shipped rule packs and directives, found beside the bundle
  *                                  (agent/rules/paths.ts walks up from the running file).
  *   --sea also:
@@ -90,7 +91,7 @@ checkInputs(esm.metafile, 'rampart-agent.mjs');
 // What the agent's scan processes run, with their V8 code cache (agent/worker/boot.ts); beside the
 // .mjs, and inside the single executable as an asset.
 const workerBundle = path.join(OUT, 'scan-worker.cjs');
-checkInputs(await buildScanWorkerBundle({ repo: REPO, outfile: workerBundle, buildId: BUILD_ID }), 'scan-worker.cjs');
+for (const m of await buildScanWorkerBundle({ repo: REPO, outDir: OUT, buildId: BUILD_ID })) checkInputs(m, 'scan-worker.cjs');
 chmodSync(path.join(OUT, 'rampart-agent.mjs'), 0o755);
 copyRules();
 writeFileSync(path.join(OUT, 'meta.json'), JSON.stringify({ inputs: Object.keys(esm.metafile.inputs).length, bytes: statSync(path.join(OUT, 'rampart-agent.mjs')).size }, null, 2) + '\n');

@@ -2,7 +2,7 @@
  * @module The esbuild pieces every build of Rampart shares (tsup.config.ts, scripts/build-agent.mjs,
  * the tests' worker entry), and the scan-worker bundle they all build: scan-worker.cjs, ONE minified
  * CommonJS file with every JS dependency inlined, which a scan process compiles with its V8 code
- * cache (agent/worker/boot.ts). CommonJS because vm.Script (the only code cache Node 20 offers) runs
+ * cache (agent/worker/boot.ts), and the small script that does that, scan-worker-boot.cjs. CommonJS because vm.Script (the only code cache Node 20 offers) runs
  * scripts, not ES modules.
  */
 import path from 'node:path';
@@ -54,32 +54,36 @@ export const noOptionalNative = {
 };
 
 /**
- * Build scan-worker.cjs at `outfile`. `buildId` is the validated-pack cache's build digest (none:
- * that cache stays off, as for code run from sources). Resolves with esbuild's metafile.
+ * Build scan-worker.cjs and scan-worker-boot.cjs (the script a node-run scan process starts:
+ * agent/worker/boot-entry.ts) into `outDir`. `buildId` is the validated-pack cache's build digest
+ * (none: that cache stays off, as for code run from sources). Resolves with esbuild's metafiles.
  */
-export async function buildScanWorkerBundle({ repo, outfile, buildId }) {
-  const result = await build({
-    absWorkingDir: repo,
-    entryPoints: [path.join(repo, 'agent/worker/bundle-entry.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    splitting: false,
-    minify: true,
-    legalComments: 'none',
-    metafile: true,
-    logLevel: 'warning',
-    outfile,
-    plugins: [zodEnglishOnly(repo), noNative, noOptionalNative],
-    define: {
-      ...(buildId ? { __RAMPART_BUILD_ID__: JSON.stringify(buildId) } : {}),
-      'process.env.NODE_ENV': '"production"',
-      // The rules/ folder is found from the running file (agent/rules/paths.ts): here __filename,
-      // which agent/worker/boot.ts sets to the bundle's path (the executable's, in a SEA).
-      'import.meta.url': '__rampartImportMetaUrl',
-    },
-    banner: { js: "const __rampartImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  });
-  return result.metafile;
+export async function buildScanWorkerBundle({ repo, outDir, buildId }) {
+  const one = async (entry, outfile) => {
+    const result = await build({
+      absWorkingDir: repo,
+      entryPoints: [path.join(repo, entry)],
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      splitting: false,
+      minify: true,
+      legalComments: 'none',
+      metafile: true,
+      logLevel: 'warning',
+      outfile: path.join(outDir, outfile),
+      plugins: [zodEnglishOnly(repo), noNative, noOptionalNative],
+      define: {
+        ...(buildId ? { __RAMPART_BUILD_ID__: JSON.stringify(buildId) } : {}),
+        'process.env.NODE_ENV': '"production"',
+        // The rules/ folder is found from the running file (agent/rules/paths.ts): here __filename,
+        // which agent/worker/boot.ts sets to the bundle's path (the executable's, in a SEA).
+        'import.meta.url': '__rampartImportMetaUrl',
+      },
+      banner: { js: "const __rampartImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    });
+    return result.metafile;
+  };
+  return [await one('agent/worker/bundle-entry.ts', 'scan-worker.cjs'), await one('agent/worker/boot-entry.ts', 'scan-worker-boot.cjs')];
 }

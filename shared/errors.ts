@@ -68,6 +68,7 @@ export const ERRORS = {
   ERR_AGENT_SERVER_RESPONSE: { summary: 'The collector answered with something the agent does not understand.', fix: 'Check that the URL points at a Rampart collector of a compatible version.' },
   ERR_AGENT_ACK_TIMEOUT: { summary: 'Not every result was acknowledged by the collector before the timeout.', fix: 'Check the collector and the network, or raise --timeout; the results stay in the outbox and are sent on the next run.' },
   ERR_AGENT_RESTART_REQUIRED: { summary: 'The agent files on disk are another version than the running agent daemon (upgraded without a restart), so it cannot start a scan process.', fix: 'Restart the agent (`systemctl restart rampart-agent`); the service manager does it by itself after this exit.' },
+  ERR_AGENT_FILES_MISSING: { summary: 'A file of the agent installation is missing: scan-worker.cjs, which every scan process runs, is not beside the agent program.', fix: 'Reinstall the agent package (or rebuild: `npm run build`, `npm run build:agent`), then restart the agent.' },
 
   // --- agent scan watchdog (agent/watchdog/; each stops one scan process, never the daemon) ---
   ERR_WATCHDOG_MEMORY: { summary: 'A scan process used more memory (resident set or JavaScript heap) than the agent allows, and the watchdog stopped it.', fix: 'Find the rule named in the agent log or the denylisted results; raise RAMPART_SCAN_MEMORY_MB (--scan-memory-mb) only if the host really needs more.' },

@@ -73,7 +73,7 @@ export async function agentCommand(argv: string[], io: AgentCommandIO): Promise<
       case 'status':
         return await statusCommand(rest, io);
       case 'scan-worker':
-        return await (await import('../worker/boot.js')).bootScanWorker();
+        return await (await import('../worker/boot.js')).bootScanWorker(() => import('../worker/scan-worker.js'));
       default:
         throw new AppError('ERR_USAGE', `unknown agent command "${sub}"; run \`rampart agent --help\``);
     }

@@ -6,6 +6,7 @@
  * (pino lines) is passed through to ours, line by line.
  */
 import { spawn } from 'node:child_process';
+import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { ErrorCode } from '../../shared/errors.js';
@@ -17,16 +18,34 @@ import { readProcUsage } from './proc-usage.js';
 /** How to start a scan process: the node binary and our entry script, or a single executable alone. */
 export interface WorkerCommand {
   execPath: string;
-  /** dist/rampart.js or rampart-agent.mjs; absent when execPath is the single executable itself. */
+  /**
+   * scan-worker-boot.cjs (or, without one, dist/rampart.js or rampart-agent.mjs); absent when
+   * execPath is the single executable itself.
+   */
   entry?: string;
 }
 
-/** The command of this very process (what `agent run` was started as). */
+/** The script a node-run scan process starts: beside the entry, built with it (agent/worker/boot-entry.ts). */
+export const WORKER_BOOT = 'scan-worker-boot.cjs';
+
+/**
+ * The command of this very process (what `agent run` was started as): the single executable
+ * itself, or node with the boot script beside our entry (the scan process then never parses the
+ * CLI); from sources, with no build beside it, the entry itself.
+ */
 export function ownWorkerCommand(): WorkerCommand {
   const argv1 = process.argv[1];
   const entry = argv1 === undefined ? undefined : path.resolve(argv1);
   // A single executable sees itself as argv[1]: it is the whole command.
-  return entry === undefined || entry === process.execPath ? { execPath: process.execPath } : { execPath: process.execPath, entry };
+  if (entry === undefined || entry === process.execPath) return { execPath: process.execPath };
+  let real = entry;
+  try {
+    real = realpathSync(entry);
+  } catch {
+    // Not there any more (upgraded under us): the scan process will say so.
+  }
+  const boot = path.join(path.dirname(real), WORKER_BOOT);
+  return { execPath: process.execPath, entry: existsSync(boot) ? boot : entry };
 }
 
 export type StopCode = Extract<ErrorCode, 'ERR_WATCHDOG_MEMORY' | 'ERR_WATCHDOG_CPU' | 'ERR_WATCHDOG_TIMEOUT' | 'ERR_WATCHDOG_CRASHED'>;

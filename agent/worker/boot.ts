@@ -6,7 +6,10 @@
  *
  * Where the bundle is: inside a single executable as its `scan-worker.cjs` asset; otherwise beside
  * the running file (dist/scan-worker.cjs next to dist/rampart.js, or next to rampart-agent.mjs).
- * Run from sources (tests), there is none and the scan worker is imported directly.
+ * The node forms start this code from its own tiny script, scan-worker-boot.cjs (agent/worker/
+ * boot-entry.ts), so a scan process never parses the CLI; the single executable starts it as
+ * `agent scan-worker`. Run from sources (tests), there is no bundle and the caller's `fallback`
+ * imports the scan worker directly.
  *
  * The job is read first: it names the state directory, where the cache lives. The bundle is our
  * own build output; nothing the collector sends is ever compiled or run.
@@ -24,7 +27,7 @@ import type { WorkerBoot } from './scan-worker.js';
 /** The bundle's file name, and its asset key in a single executable. */
 export const WORKER_BUNDLE = 'scan-worker.cjs';
 
-interface WorkerBundle {
+export interface WorkerBundle {
   runScanWorker(boot: WorkerBoot): Promise<number>;
 }
 
@@ -53,8 +56,11 @@ function cacheDirOf(job: unknown): string | undefined {
   return typeof stateDir === 'string' && path.isAbsolute(stateDir) ? path.join(stateDir, 'cache') : undefined;
 }
 
-/** Entry of `agent scan-worker`. Resolves with the exit code (the scan worker normally exits itself first). */
-export async function bootScanWorker(): Promise<number> {
+/**
+ * Start the scan worker. Resolves with the exit code (the scan worker normally exits itself first).
+ * `fallback` loads it from sources when there is no built bundle (tests); without one that is an error.
+ */
+export async function bootScanWorker(fallback?: () => Promise<WorkerBundle>): Promise<number> {
   if (typeof process.send !== 'function') {
     throw new AppError('ERR_USAGE', 'agent scan-worker is started by `agent run` (its scan watchdog), never by hand');
   }
@@ -62,7 +68,15 @@ export async function bootScanWorker(): Promise<number> {
   process.once('disconnect', () => process.exit(3));
   const job = await nextMessage();
   const bundle = findBundle();
-  if (!bundle) return (await import('./scan-worker.js')).runScanWorker({ job, codeCache: () => 'off' });
+  if (!bundle) {
+    if (!fallback) {
+      // Told to the daemon as a coded failure (a broken install stops the agent at its first scan).
+      const message = `${WORKER_BUNDLE} is missing beside ${fileURLToPath(import.meta.url)}`;
+      await new Promise<void>((resolve) => process.send!({ type: 'failed', code: 'ERR_AGENT_FILES_MISSING', message }, undefined, {}, () => resolve()));
+      throw new AppError('ERR_AGENT_FILES_MISSING', message);
+    }
+    return (await fallback()).runScanWorker({ job, codeCache: () => 'off' });
+  }
 
   const cache = openCodeCache(cacheDirOf(job), bundle.source);
   const { filename } = bundle;

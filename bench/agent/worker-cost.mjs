@@ -6,7 +6,7 @@
  *     with esbuild (bench/agent/in-process-scan.ts), packs loaded once, N scans in one process.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { commandOf } from './proc.mjs';
@@ -17,7 +17,9 @@ export function workerScan({ repo, cli, stateDir, pack, fixtureRoot, env = {}, n
   const version = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8')).version;
   const job = { type: 'job', version, kind: 'scan', agentId: 'bench', settings: { stateDir, packs: [pack], trustedKeys: path.join(stateDir, 'trusted-keys'), allowUnsigned: false, logLevel: 'warn', ...(fixtureRoot ? { fixtureRoot } : {}) }, denylist: [] };
   return new Promise((resolve, reject) => {
-    const [file, args] = commandOf(cli, ['agent', 'scan-worker'], nodeFlags);
+    // As the daemon starts it (ownWorkerCommand): node forms through the boot script beside the entry.
+    const boot = path.join(path.dirname(cli), 'scan-worker-boot.cjs');
+    const [file, args] = commandOf(/\.(m?js|cjs)$/.test(cli) && existsSync(boot) ? boot : cli, ['agent', 'scan-worker'], nodeFlags);
     const c = spawn(file, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     let usage;
     let report;

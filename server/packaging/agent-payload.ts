@@ -1,6 +1,6 @@
 /**
  * @module The files every agent installer places, staged under a directory laid out like "/":
- * the agent (single executable, or the .mjs bundle and its scan-worker.cjs plus a node wrapper), the shipped rule packs
+ * the agent (single executable, or the .mjs bundle and its scan-worker bundle plus a node wrapper), the shipped rule packs
  * beside it, the first-start launcher (enroll once, then run), the configuration with the
  * collector URL, CA and enrollment token baked in, and the hardened systemd unit. The deb and the
  * tar builders wrap the same tree.
@@ -13,12 +13,12 @@ import { renderUnit } from '../../agent/daemon/systemd-unit.js';
 import { AGENT_PATHS, type PackageSpec } from './package-spec.js';
 
 /** The agent build files a package needs, checked before anything is staged. */
-export function agentBuildFiles(spec: Pick<PackageSpec, 'agentDir' | 'runtime'>): { program: string; worker?: string; rulesDir: string } {
+export function agentBuildFiles(spec: Pick<PackageSpec, 'agentDir' | 'runtime'>): { program: string; worker?: string[]; rulesDir: string } {
   const program = path.join(spec.agentDir, spec.runtime === 'sea' ? 'rampart-agent' : 'rampart-agent.mjs');
   // What the scan processes run (agent/worker/boot.ts); a single executable carries it as an asset.
-  const worker = spec.runtime === 'sea' ? undefined : path.join(spec.agentDir, 'scan-worker.cjs');
+  const worker = spec.runtime === 'sea' ? undefined : ['scan-worker.cjs', 'scan-worker-boot.cjs'].map((f) => path.join(spec.agentDir, f));
   const rulesDir = path.join(spec.agentDir, 'rules');
-  const missing = [program, ...(worker ? [worker] : []), path.join(rulesDir, 'directives.yaml')].filter((f) => !existsSync(f));
+  const missing = [program, ...(worker ?? []), path.join(rulesDir, 'directives.yaml')].filter((f) => !existsSync(f));
   if (missing.length > 0) {
     const how = spec.runtime === 'sea' ? 'npm run build:agent-sea' : 'npm run build:agent';
     throw new AppError('ERR_PACKAGE_BUILD', `the agent build is missing ${missing.join(', ')}; run \`${how}\` (or pass --agent-dir DIR)`);
@@ -147,7 +147,7 @@ export async function stagePayload(root: string, spec: PackageSpec, builtAt: str
     files.push(AGENT_PATHS.binary);
   } else {
     await put(`${AGENT_PATHS.libDir}/rampart-agent.mjs`, await fs.readFile(program), 0o644);
-    if (worker) await put(`${AGENT_PATHS.libDir}/scan-worker.cjs`, await fs.readFile(worker), 0o644);
+    for (const f of worker ?? []) await put(`${AGENT_PATHS.libDir}/${path.basename(f)}`, await fs.readFile(f), 0o644);
     await put(AGENT_PATHS.binary, renderNodeWrapper(), 0o755);
   }
   for (const f of (await fs.readdir(rulesDir)).filter((n) => /\.ya?ml$/.test(n)).sort()) {

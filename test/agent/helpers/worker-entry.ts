@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import type { WorkerCommand } from '../../../agent/watchdog/scan-process.js';
+import { WORKER_BOOT, type WorkerCommand } from '../../../agent/watchdog/scan-process.js';
 import { buildScanWorkerBundle } from '../../../scripts/scan-worker-bundle.mjs';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -35,7 +35,8 @@ export async function buildWorkerEntry(): Promise<WorkerEntry> {
     // yaml is CommonJS and requires node built-ins; bundled CJS needs a real `require` in ESM.
     banner: { js: "import { createRequire as __rampartCreateRequire } from 'node:module'; const require = __rampartCreateRequire(import.meta.url);" },
   });
-  await buildScanWorkerBundle({ repo: REPO, outfile: path.join(dir, 'scan-worker.cjs') });
+  await buildScanWorkerBundle({ repo: REPO, outDir: dir });
   symlinkSync(path.join(REPO, 'rules'), path.join(dir, 'rules'));
-  return { command: { execPath: process.execPath, entry }, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+  // As the daemon starts its scan processes (ownWorkerCommand): the boot script beside the entry.
+  return { command: { execPath: process.execPath, entry: path.join(dir, WORKER_BOOT) }, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -4,9 +4,10 @@
  * daemon starts them: the first writes the cache after its scan, the next one runs from it, and a
  * damaged cache is rejected by V8 and written again.
  */
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCAN_LIMIT_DEFAULTS } from '../../../agent/watchdog/limits.js';
 import type { Job } from '../../../agent/watchdog/messages.js';
@@ -127,6 +128,17 @@ describe('scan processes with the code cache', { timeout: 60_000 }, () => {
     expect(third.report?.summary.total).toBe(first.report?.summary.total);
     expect(third.usage.codeCache).toBe('rejected');
     expect((await scan(stateDir)).usage.codeCache).toBe('accepted');
+  });
+
+  it('a boot script without its scan-worker bundle beside it fails the job with ERR_AGENT_FILES_MISSING', async () => {
+    const dir = fresh();
+    copyFileSync(worker.command.entry!, path.join(dir, path.basename(worker.command.entry!)));
+    const stateDir = fresh();
+    const job: Job = { type: 'job', version: VERSION, kind: 'scan', agentId: '00000000-0000-4000-8000-000000000001', settings: { stateDir, packs: [], trustedKeys: path.join(stateDir, 'keys'), allowUnsigned: false, logLevel: 'warn' }, denylist: [] };
+    const r = await runScanProcess(job, { command: { execPath: process.execPath, entry: path.join(dir, path.basename(worker.command.entry!)) }, limits: SCAN_LIMIT_DEFAULTS, stderr: new Writable({ write: (_c, _e, cb) => cb() }) });
+    expect(r.failed?.code).toBe('ERR_AGENT_FILES_MISSING');
+    expect(r.failed?.message).toContain('scan-worker.cjs');
+    expect(r.report).toBeUndefined();
   });
 
   it('is off with RAMPART_CODE_CACHE=off: nothing written, the scan the same', async () => {

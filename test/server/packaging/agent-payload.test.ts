@@ -24,6 +24,7 @@ beforeAll(async () => {
   await fs.mkdir(path.join(agentDir, 'rules'), { recursive: true });
   await fs.writeFile(path.join(agentDir, 'rampart-agent.mjs'), '// bundle\n');
   await fs.writeFile(path.join(agentDir, 'scan-worker.cjs'), '// scan-worker bundle\n');
+  await fs.writeFile(path.join(agentDir, 'scan-worker-boot.cjs'), '// its boot script\n');
   await fs.writeFile(path.join(agentDir, 'rules', 'directives.yaml'), '[]\n');
   await fs.writeFile(path.join(agentDir, 'rules', 'pack.yaml'), '[]\n');
   spec = PackageSpecSchema.parse({
@@ -95,6 +96,7 @@ describe('agent installer payload', () => {
       expect.arrayContaining([
         '/usr/lib/rampart-agent/rampart-agent.mjs',
         '/usr/lib/rampart-agent/scan-worker.cjs',
+        '/usr/lib/rampart-agent/scan-worker-boot.cjs',
         '/usr/lib/rampart-agent/rampart-agent',
         '/usr/lib/rampart-agent/rules/directives.yaml',
         '/usr/lib/rampart-agent/rules/pack.yaml',
