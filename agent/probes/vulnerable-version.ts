@@ -15,6 +15,7 @@ import { compareVersions } from '../sources/version-order.js';
 import { defineProbe, notApplicable, observed, probeError } from './probe.js';
 import type { KevEntry } from '../../shared/kev.js';
 import type { CveMatch } from '../../shared/result.js';
+import { byCodeUnit } from '../../shared/text-order.js';
 
 const Cve = z.string().regex(/^CVE-\d{4}-\d{4,}$/, 'a CVE id such as CVE-2025-3248');
 /** CISA SSVC decision points of one CVE (Vulnrichment/NVD), when the rule author has them. */
@@ -93,7 +94,7 @@ export const vulnerableVersionProbe = defineProbe({
       kevCatalog: kev.status === 'loaded' ? kev.catalog.catalogVersion : null,
     };
     if (vulnerable === true && listed.length > 0 && kev.status === 'loaded') {
-      const first = [...listed].sort((a, b) => a.dueDate.localeCompare(b.dueDate))[0]!;
+      const first = [...listed].sort((a, b) => byCodeUnit(a.dueDate, b.dueDate))[0]!;
       values.kevMatch = { cve: first.cveID, dueDate: first.dueDate, dateAdded: first.dateAdded, ransomware: first.knownRansomwareCampaignUse, catalogVersion: kev.catalog.catalogVersion };
     }
     values.cveMatches = vulnerable === true ? cves.map((cve) => cveMatch(cve, kev.status === 'loaded' ? kev.index.get(cve) ?? null : undefined, params.ssvc?.[cve])) : [];

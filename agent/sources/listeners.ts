@@ -8,6 +8,7 @@ import { endianness } from 'node:os';
 import type { ScanContext } from '../engine/context.js';
 import { formatAddress, isLoopback, isWildcard } from '../../shared/ip-address.js';
 import { readProcesses } from './processes.js';
+import { byCodeUnit } from '../../shared/text-order.js';
 
 export type ListenerProto = 'tcp' | 'tcp6' | 'udp' | 'udp6';
 export const LISTENER_PROTOS: readonly ListenerProto[] = ['tcp', 'tcp6', 'udp', 'udp6'];
@@ -151,7 +152,7 @@ export function readListeners(ctx: ScanContext): Promise<Listener[] | undefined>
         l.cmdline = p.cmdline;
       }
     }
-    return listeners.sort((a, b) => a.port - b.port || a.proto.localeCompare(b.proto) || a.address.localeCompare(b.address));
+    return listeners.sort((a, b) => a.port - b.port || byCodeUnit(a.proto, b.proto) || byCodeUnit(a.address, b.address));
   });
 }
 

@@ -12,6 +12,7 @@ import type { Ecosystem } from './ai-signatures.js';
 import { readPackageDb } from './packages.js';
 import { readProcesses, readProcessEnviron } from './processes.js';
 import { compareVersions } from './version-order.js';
+import { byCodeUnit } from '../../shared/text-order.js';
 
 export interface Installation {
   version: string | null;
@@ -181,7 +182,7 @@ export const BINARY_NAMES = Object.keys(BINARY_READERS);
 
 function summarize(installations: Installation[], sources: string[]): SoftwareVersion {
   const versions = installations.map((i) => i.version).filter((v): v is string => v !== null);
-  const lowest = versions.sort((a, b) => compareVersions(a, b) ?? a.localeCompare(b))[0] ?? null;
+  const lowest = versions.sort((a, b) => compareVersions(a, b) ?? byCodeUnit(a, b))[0] ?? null;
   const at = installations.find((i) => i.version === lowest) ?? installations[0];
   return { installed: installations.length > 0, version: lowest, location: at?.location ?? null, installations, sources: [...new Set(sources)] };
 }
