@@ -94,33 +94,38 @@ export class FsHost implements Host {
   /**
    * Map a host path to a real path, resolving symlinks within the root. Undefined when dangling.
    * The walk is synchronous: an offline root is a directory tree on this machine, and a few
-   * hundred lstat calls cost far less CPU that way than as promises.
+   * hundred lstat calls cost far less CPU that way than as promises. (File contents are still read
+   * asynchronously: a scan evaluates its rules concurrently, and I/O turns are what let the cheap
+   * ones finish and report before an expensive one runs, so the watchdog blames the right rule.)
    */
   protected async resolve(hostPath: string, followLast: boolean): Promise<string | undefined> {
     const target = clean(hostPath);
     if (!this.chrooted) return target;
+    // clean() leaves plain names only (no '.', '..' or empty parts), and the root is absolute with no
+    // trailing slash: paths are joined by concatenation, without path.join's normalising per part.
     const parts = target.split('/').filter(Boolean);
+    const inRoot = (p: string) => this.root + p;
     let current = '/';
     let hops = 0;
     while (parts.length > 0) {
       const part = parts.shift()!;
-      const next = path.posix.join(current, part);
+      const next = current === '/' ? `/${part}` : `${current}/${part}`;
       const isLast = parts.length === 0;
-      if (isLast && !followLast) return path.join(this.root, next);
+      if (isLast && !followLast) return inRoot(next);
       if (this.plain.has(next)) {
         current = next;
         continue;
       }
       let st: Stats;
       try {
-        st = lstatSync(path.join(this.root, next));
+        st = lstatSync(inRoot(next));
       } catch (err) {
-        if (isMissing(err)) return isLast ? path.join(this.root, next) : undefined;
+        if (isMissing(err)) return isLast ? inRoot(next) : undefined;
         throw wrap(err, next);
       }
       if (st.isSymbolicLink()) {
         if (++hops > MAX_LINK_HOPS) return undefined;
-        const link = readlinkSync(path.join(this.root, next));
+        const link = readlinkSync(inRoot(next));
         const resolved = link.startsWith('/') ? link : path.posix.join(current, link);
         parts.unshift(...clean(resolved).split('/').filter(Boolean));
         current = '/';
@@ -129,7 +134,7 @@ export class FsHost implements Host {
       this.plain.add(next);
       current = next;
     }
-    return path.join(this.root, current);
+    return current === '/' ? this.root : inRoot(current);
   }
 
   async readFile(p: string): Promise<string | undefined> {
