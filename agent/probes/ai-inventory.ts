@@ -17,7 +17,7 @@ import { defineProbe, notApplicable, observed } from './probe.js';
 export const aiInventoryProbe = defineProbe({
   type: 'ai-inventory',
   summary: 'AI/ML software on the host as a whole: services, versions, bind addresses, model directories and the KEV catalog in use.',
-  params: z.strictObject({
+  params: () => z.strictObject({
     /** Addresses (besides loopback) AI services may listen on. */
     approvedAddresses: z.array(z.string().min(1)).default([]),
   }),

@@ -12,7 +12,7 @@ import { defineProbe, notApplicable, observed } from './probe.js';
 export const aiModelStoreProbe = defineProbe({
   type: 'ai-model-store',
   summary: 'Model stores on disk: world-writable entries, pickle-format model files and loose keys (bounded lstat walk; files never opened).',
-  params: z.strictObject({
+  params: () => z.strictObject({
     /** Extra model directories to include (absolute paths), e.g. an agency's shared model share. */
     extraDirs: z.array(z.string().startsWith('/')).default([]),
     /** Only stores of this kind (default: all). */

@@ -14,7 +14,7 @@ const label = (f: { path: string; line: number; key: string }) => `${f.path}:${f
 export const aiSecretsProbe = defineProbe({
   type: 'ai-secrets',
   summary: 'Model-provider credentials readable by other users: files, systemd Environment= lines, command lines and Hugging Face token files (names only, never values).',
-  params: z.strictObject({
+  params: () => z.strictObject({
     /** Also count group-readable files as exposed (default: yes). */
     groupCounts: z.boolean().default(true),
   }),

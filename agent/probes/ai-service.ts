@@ -15,7 +15,7 @@ import { defineProbe, notApplicable, observed, runtimeMissing } from './probe.js
 export const aiServiceProbe = defineProbe({
   type: 'ai-service',
   summary: 'Identify one AI/ML service (Ollama, Jupyter, Ray, vLLM, ...) from processes, sockets and packages, and report its exposure and authentication.',
-  params: z.strictObject({
+  params: () => z.strictObject({
     service: z.enum(AI_SERVICE_IDS),
     /** Addresses (besides loopback) this service may listen on, e.g. an internal proxy-only interface. */
     approvedAddresses: z.array(z.string().min(1)).default([]),

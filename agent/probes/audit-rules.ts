@@ -11,7 +11,7 @@ import { readFileOnce } from '../engine/context.js';
 export const auditRulesProbe = defineProbe({
   type: 'audit-rules',
   summary: 'Linux audit rules in force (auditctl -l live, else /etc/audit/rules.d/*.rules): watches and syscall rules; not-applicable without auditd.',
-  params: z.strictObject({}),
+  params: () => z.strictObject({}),
   fields: {
     source: '"auditctl -l" or "rule files"',
     files: 'rule files read (empty when auditctl answered)',

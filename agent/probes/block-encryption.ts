@@ -37,7 +37,7 @@ async function crypttabNames(read: (p: string) => Promise<string | undefined>): 
 export const blockEncryptionProbe = defineProbe({
   type: 'block-encryption',
   summary: 'Whether mounted data filesystems and swap sit on dm-crypt/LUKS (mount table + /sys/block/dm-*).',
-  params: z.strictObject({
+  params: () => z.strictObject({
     /** Mount points to judge when mounted (a directory that is not a separate mount is covered by /). */
     mounts: z.array(z.string().startsWith('/', 'an absolute mount point')).min(1).default(['/', '/home', '/var']),
     swap: z.boolean().default(true),

@@ -48,7 +48,7 @@ async function overriddenBackEnds(ctx: ScanContext, policy: string | null): Prom
 export const cryptoStateProbe = defineProbe({
   type: 'crypto-state',
   summary: 'FIPS mode of the running kernel and the RHEL system-wide crypto policy (configured, applied, locally overridden).',
-  params: z.strictObject({ scope: ScopeSchema }),
+  params: () => z.strictObject({ scope: ScopeSchema }),
   fields: {
     fipsEnabled: 'true/false from /proc/sys/crypto/fips_enabled; null when the kernel has no such switch or there is no runtime',
     fipsKernel: 'the running kernel release names a FIPS kernel (Ubuntu Pro fips kernels, e.g. 5.15.0-1049-fips); null without runtime',

@@ -12,7 +12,7 @@ export const dnsResolversProbe = defineProbe({
   type: 'dns-resolvers',
   summary:
     'Upstream DNS servers from /etc/resolv.conf (through the systemd-resolved stub to its upstream list), DNSOverTLS, nsswitch hosts line, NetworkManager dns= mode, and servers outside an approved list.',
-  params: z.strictObject({
+  params: () => z.strictObject({
     /** Approved resolvers (addresses or CIDR networks). `unapproved` lists servers outside them; with none given, every server is unapproved. */
     approved: z.array(z.string().refine(isNetwork, 'an IP address or CIDR network')).default([]),
   }),

@@ -13,7 +13,7 @@ const MAX_MATCHES = 200;
 export const fileLinesProbe = defineProbe({
   type: 'file-lines',
   summary: 'Lines of files (globs allowed) matching an ECMAScript regex, comment lines skipped, with named and numbered capture groups.',
-  params: z.strictObject({
+  params: () => z.strictObject({
     paths: z.array(z.string().startsWith('/', 'absolute paths or globs')).min(1),
     match: z.string().refine(isRegExp, 'not a valid regular expression'),
     ignoreCase: z.boolean().default(false),

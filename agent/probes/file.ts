@@ -9,7 +9,7 @@ const OctalMode = z.string().regex(/^0?[0-7]{3,4}$/, 'an octal mode such as 0644
 export const fileProbe = defineProbe({
   type: 'file',
   summary: 'Metadata of one path: whether it exists, its type, owner, group and permission bits.',
-  params: z.strictObject({
+  params: () => z.strictObject({
     path: z.string().startsWith('/', 'an absolute path'),
     /** Follow a final symlink (default) or describe the link itself. */
     follow: z.boolean().default(true),

@@ -16,7 +16,7 @@ export const firewallProbe = defineProbe({
   type: 'firewall',
   summary:
     'Active firewall managers (firewalld, ufw, nftables, iptables), default inbound/forward policy per IP family, inbound allow rules, and which given ports are open to any source.',
-  params: z
+  params: () => z
     .strictObject({
       /** Ports to test for `portsOpenToAny` (with portRange: both). */
       ports: z.array(Port).optional(),

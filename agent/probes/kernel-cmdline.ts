@@ -13,7 +13,7 @@ const orNull = (v: string | undefined): string | null => (v === undefined ? null
 export const kernelCmdlineProbe = defineProbe({
   type: 'kernel-cmdline',
   summary: 'Kernel boot arguments: running (/proc/cmdline) and configured in GRUB defaults, BLS entries and /etc/kernel/cmdline.',
-  params: z.strictObject({
+  params: () => z.strictObject({
     /** A parameter name such as audit or audit_backlog_limit ('-' and '_' are the same). */
     parameter: z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'a kernel parameter name such as audit').optional(),
     scope: ScopeSchema,

@@ -14,7 +14,7 @@ const NO_OP_COMMANDS = new Set(['/bin/false', '/bin/true', '/usr/bin/false', '/u
 export const kernelModuleProbe = defineProbe({
   type: 'kernel-module',
   summary: 'Whether a kernel module is loaded, blacklisted, redirected to a no-op install command, or built into the kernel.',
-  params: z.strictObject({
+  params: () => z.strictObject({
     name: z.string().regex(/^[a-zA-Z0-9_-]+$/, 'a module name such as dccp'),
     scope: ScopeSchema,
   }),

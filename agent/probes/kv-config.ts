@@ -18,7 +18,7 @@ export function kvValue(raw: string): string | number {
 export const kvConfigProbe = defineProbe({
   type: 'kv-config',
   summary: 'One key of key/value config files (globs allowed, read in order): whether it is set, the effective value and every value.',
-  params: z.strictObject({
+  params: () => z.strictObject({
     paths: z.array(z.string().startsWith('/', 'absolute paths or globs')).min(1),
     key: z.string().min(1).regex(/^\S+$/, 'a key without blanks'),
     separator: z.enum(['whitespace', 'equals', 'colon']).default('whitespace'),

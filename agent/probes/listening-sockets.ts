@@ -13,7 +13,7 @@ export const listeningSocketsProbe = defineProbe({
   type: 'listening-sockets',
   summary:
     'Listening TCP sockets and bound unconnected UDP sockets from /proc/net, with owning process, filtered by port, protocol and process name.',
-  params: z
+  params: () => z
     .strictObject({
       /** Select listeners on these ports (with portRange: either). Neither: every port. */
       ports: z.array(Port).optional(),

@@ -10,7 +10,7 @@ import { ScopeSchema, wantsPersisted, wantsRuntime } from './runtime-scope.js';
 export const mountOptionsProbe = defineProbe({
   type: 'mount-options',
   summary: 'One mount point: mounted or not, its current options, and its /etc/fstab entry.',
-  params: z.strictObject({
+  params: () => z.strictObject({
     mount: z.string().regex(/^\/[^\n\0]*$/, 'an absolute mount point such as /tmp'),
     scope: ScopeSchema,
   }),

@@ -9,7 +9,7 @@ import { defineProbe, observed, probeError, runtimeMissing } from './probe.js';
 export const netInterfacesProbe = defineProbe({
   type: 'net-interfaces',
   summary: 'Network interfaces of the running kernel: up, loopback, wireless and promiscuous flags (/sys/class/net).',
-  params: z.strictObject({}),
+  params: () => z.strictObject({}),
   fields: {
     interfaces: 'every interface: [{name, up (IFF_UP), operstate, loopback, promiscuous (IFF_PROMISC), wireless, flags}]',
     promiscuous: 'names of interfaces in promiscuous mode',

@@ -41,7 +41,7 @@ function systemDefault(conf: OpensslConf): { name: string; values: Map<string, s
 export const opensslConfigProbe = defineProbe({
   type: 'openssl-config',
   summary: 'System-wide OpenSSL TLS defaults (MinProtocol, CipherString, Ciphersuites) from openssl.cnf, following crypto-policy includes.',
-  params: z.strictObject({}),
+  params: () => z.strictObject({}),
   fields: {
     configFile: 'the openssl.cnf read',
     configured: 'true when openssl_conf → ssl_conf → system_default leads to a section',

@@ -46,7 +46,7 @@ async function readRelease(ctx: ScanContext): Promise<{ text: string; path: stri
 export const osReleaseProbe = defineProbe({
   type: 'os-release',
   summary: 'Distribution and release from /etc/os-release, judged against a vendor end-of-support table given as a parameter.',
-  params: z.strictObject({
+  params: () => z.strictObject({
     /** Vendor end-of-support dates: [{id, version, date}] or "id version YYYY-MM-DD" strings. */
     endOfSupport: z.array(z.union([EntryObject, EntryText])).default([]),
   }),

@@ -11,7 +11,7 @@ const PackageName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9+._-]*$/, 'a package
 export const packageProbe = defineProbe({
   type: 'package',
   summary: 'Whether a package (or any of several alternative names) is installed, from the dpkg status file or rpm.',
-  params: z
+  params: () => z
     .strictObject({
       name: PackageName.optional(),
       /** Any of these names counts (first installed one is reported). */

@@ -11,7 +11,7 @@ export const pendingUpdatesProbe = defineProbe({
   type: 'pending-updates',
   summary:
     'Pending updates from apt (simulated upgrade) or dnf (cached updateinfo), security updates among them, pending reboot, and package metadata age. Live hosts only.',
-  params: z.strictObject({}),
+  params: () => z.strictObject({}),
   fields: {
     manager: 'apt or dnf',
     pending: 'number of packages an upgrade would change',

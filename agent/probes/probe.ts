@@ -27,9 +27,18 @@ export interface Probe<S extends z.ZodType = z.ZodType> {
   run(params: z.output<S>, ctx: ScanContext): Promise<Observation>;
 }
 
-/** Identity helper that keeps the params type attached to `run`. */
-export function defineProbe<S extends z.ZodType>(probe: Probe<S>): Probe<S> {
-  return probe;
+/** What a probe file writes: a Probe whose params schema is a function that builds it. */
+export type ProbeDefinition<S extends z.ZodType> = Omit<Probe<S>, 'params'> & { readonly params: () => S };
+
+/**
+ * Keeps the params type attached to `run`, and builds the params schema on first use only: a scan
+ * from the validated-pack cache never parses params, and constructing every probe's zod schema was
+ * the largest part of a scan process's start-up (docs/PERFORMANCE.md, "Agent footprint").
+ */
+export function defineProbe<S extends z.ZodType>(definition: ProbeDefinition<S>): Probe<S> {
+  const { params: build, ...rest } = definition;
+  let schema: S | undefined;
+  return Object.defineProperty(rest, 'params', { get: () => (schema ??= build()), enumerable: true }) as unknown as Probe<S>;
 }
 
 export function observed(values: Record<string, unknown>, sources?: string[]): Observation {

@@ -19,7 +19,7 @@ export function nameMatches(p: ProcessInfo, names: readonly string[]): boolean {
 export const processProbe = defineProbe({
   type: 'process',
   summary: 'Whether a program is running: processes whose name (comm or argv[0] basename) is one of `names`, optionally with arguments matching a regex.',
-  params: z.strictObject({
+  params: () => z.strictObject({
     names: z.array(ProcName).min(1),
     /** ECMAScript regex tested against the command line joined with spaces. */
     argsMatch: z.string().refine(isRegExp, 'not a valid regular expression').optional(),

@@ -12,7 +12,7 @@ import { defineProbe, notApplicable, observed } from './probe.js';
 export const softwareVersionProbe = defineProbe({
   type: 'software-version',
   summary: 'Installed version of a package (pip, npm, dpkg, rpm or a known binary) read from metadata, never by running it.',
-  params: z.strictObject({
+  params: () => z.strictObject({
     ecosystem: EcosystemSchema,
     name: PackageNameSchema,
     /** When set, `atLeast` says whether every installation is at or above this version. */

@@ -28,7 +28,7 @@ const FIELDS: Readonly<Record<string, string>> = {
 export const sshdConfigProbe = defineProbe({
   type: 'sshd-config',
   summary: 'The effective sshd configuration (sshd -T when live, else sshd_config parsed with Include, Match and defaults); not-applicable without openssh-server.',
-  params: z.strictObject({}),
+  params: () => z.strictObject({}),
   fields: FIELDS,
   example: {},
   badExamples: [{ keyword: 'permitrootlogin' }, null],

@@ -17,7 +17,7 @@ const KeySchema = z
 export const sysctlProbe = defineProbe({
   type: 'sysctl',
   summary: 'A kernel parameter: its running value (/proc/sys) and the value the sysctl.d configuration persists across reboots.',
-  params: z.strictObject({
+  params: () => z.strictObject({
     /** Dotted (net.ipv4.ip_forward) or slash form. */
     key: KeySchema,
     scope: ScopeSchema,

@@ -11,7 +11,7 @@ const UnitName = z.string().regex(/^[A-Za-z0-9@_.:\\-]+$/, 'a unit name such as 
 export const systemdUnitProbe = defineProbe({
   type: 'systemd-unit',
   summary: 'A systemd unit: whether its file exists, its enablement (enabled/disabled/static/masked) and, on a live systemd host, its active state.',
-  params: z
+  params: () => z
     .strictObject({
       unit: UnitName.optional(),
       /** Alternative names of the same service (ssh on Ubuntu, sshd on RHEL); the first that exists is reported. */

@@ -24,7 +24,7 @@ const Ssvc = z.strictObject({ automatable: z.enum(['yes', 'no']).optional(), tec
 export const vulnerableVersionProbe = defineProbe({
   type: 'vulnerable-version',
   summary: 'Whether an installed package is older than the release fixing the given CVEs, and whether any of them is on the CISA KEV catalog (with its due date).',
-  params: z.strictObject({
+  params: () => z.strictObject({
     ecosystem: EcosystemSchema,
     name: PackageNameSchema,
     /** First release that is not affected. */

@@ -40,7 +40,7 @@ describe('evaluateCheck', () => {
     const counting = defineProbe({
       type: 'counting',
       summary: 'counts its own runs for this test',
-      params: z.strictObject({ n: z.number() }),
+      params: () => z.strictObject({ n: z.number() }),
       fields: { value: 'the number' },
       example: { n: 1 },
       badExamples: [{}],
