@@ -6,9 +6,9 @@
  *   2. cold start: a new process per run (page cache warm): `--version`, and a full `scan` of the
  *      captured debian12-default host with the shipped packs (--no-cache), median of N runs;
  *      the full `rampart` CLI (dist/rampart.js) alongside for comparison;
- *   3. idle RSS of a long-running `agent run` after its first scan and delivery (shipped packs,
- *      fixture root, real collector from `rampart server start`).
- * Usage: npm run build && node bench/agent-dist/run.mjs [--runs 7] [--no-build]
+ *   3. idle RSS of a long-running `agent run` 5 s after its first scan and delivery, and after
+ *      --idle-seconds more (shipped packs, fixture root, real collector from `rampart server start`).
+ * Usage: npm run build && node bench/agent-dist/run.mjs [--runs 7] [--idle-seconds 60] [--no-build]
  * Prints JSON on stdout; progress on stderr.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -22,7 +22,8 @@ import { parseArgs } from 'node:util';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(REPO, 'dist/rampart.js');
 const FIXTURE = path.join(REPO, 'test/fixtures/hosts/debian12-default');
-const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '7' }, 'no-build': { type: 'boolean', default: false } } });
+const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '7' }, 'idle-seconds': { type: 'string', default: '60' }, 'no-build': { type: 'boolean', default: false } } });
+const IDLE_SECONDS = Math.max(0, Number(opts['idle-seconds']) || 0);
 const RUNS = Math.max(3, Math.min(50, Number(opts.runs) || 7));
 const say = (s) => process.stderr.write(`${s}\n`);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'rampart-bench-dist-'));
@@ -120,7 +121,7 @@ await new Promise((resolve, reject) => {
   collector.once('exit', (c) => reject(new Error(`collector exited ${c}`)));
 });
 const idle = {};
-for (const [name, [cmd, pre]] of Object.entries(FORMS).slice(0, 2)) {
+for (const [name, [cmd, pre]] of Object.entries(FORMS)) {
   const token = spawnSync(process.execPath, [CLI, 'server', 'token', 'create', '--agency', 'bench', '--data-dir', data], { encoding: 'utf8' }).stdout.trim();
   const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', RAMPART_FIXTURE_ROOT: FIXTURE, RAMPART_STATE_DIR: path.join(tmp, `state-${Object.keys(idle).length}`), RAMPART_LOG_LEVEL: 'info' };
   const e = spawnSync(cmd, [...pre, 'agent', 'enroll', '--server', `http://127.0.0.1:${port}`], { env: { ...env, RAMPART_ENROLL_TOKEN: token }, encoding: 'utf8' });
@@ -133,12 +134,14 @@ for (const [name, [cmd, pre]] of Object.entries(FORMS).slice(0, 2)) {
       if (err.includes('"Scan queued"') && err.includes('"Connected"')) resolve();
     });
   });
+  const rssMB = () => +(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${daemon.pid}/status`, 'utf8'))[1]) / 1024).toFixed(1);
   await new Promise((r) => setTimeout(r, 5000));
-  const rssMB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${daemon.pid}/status`, 'utf8'))[1]) / 1024;
+  const settled = rssMB();
+  await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+  idle[name] = { settledMB: settled, [`after${IDLE_SECONDS}sMB`]: rssMB() };
   daemon.kill('SIGTERM');
   await new Promise((r) => daemon.once('exit', r));
-  idle[name] = +rssMB.toFixed(1);
-  say(`${name}: idle agent RSS ${idle[name]} MB`);
+  say(`${name}: idle agent RSS ${settled} MB 5 s after the first scan, ${idle[name][`after${IDLE_SECONDS}sMB`]} MB ${IDLE_SECONDS} s later`);
 }
 collector.kill('SIGTERM');
 await new Promise((r) => collector.once('exit', r));
