@@ -5,9 +5,9 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import cron from 'node-cron';
 import { AppError } from '../../shared/errors.js';
 import { SCAN_LIMIT_DEFAULTS } from '../watchdog/limits.js';
+import { scheduleProblem } from './cron-expression.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -24,8 +24,11 @@ export const AgentConfigSchema = z.strictObject({
   stateDir: z.string().min(1),
   /** Collector base URLs, tried in order (failover). Empty: use the URL stored at enrollment. */
   serverUrls: z.array(HttpUrl),
-  /** node-cron expression for scans (a scan also runs once at start). */
-  schedule: z.string().refine((s) => cron.validate(s), 'a valid cron expression (e.g. "0 * * * *")'),
+  /** Cron expression for scans, local time (a scan also runs once at start); the scheduler runs it with the same parser. */
+  schedule: z.string().superRefine((s, ctx) => {
+    const problem = scheduleProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
   /** Random delay before each scheduled scan, so a fleet does not scan (and send) at once. */
   jitterSeconds: Int(0).max(86_400),
   outboxMaxFrames: Int(2),

@@ -54,6 +54,21 @@ describe('agent configuration', () => {
     }
   });
 
+  it('validates the schedule with the parser the scheduler runs (croner), saying what to write', () => {
+    for (const schedule of ['*/15 * * * * *', '0 3 * * MON-FRI', '0 0 1 JAN,JUL *', '@daily', '0 22-2 * * *', '0 0 L * *']) {
+      expect(loadAgentConfig({ stateDir: '/s', schedule }, {}).schedule).toBe(schedule);
+    }
+    for (const schedule of ['every hour', '0 0 30 2 *', '0 0 0 1 1 * 2030', '2030-01-01T00:00']) {
+      try {
+        loadAgentConfig({ stateDir: '/s' }, { RAMPART_SCHEDULE: schedule });
+        expect.unreachable();
+      } catch (err) {
+        expect(isAppError(err) && err.code).toBe('ERR_CONFIG_INVALID');
+        expect((err as Error).message).toMatch(/schedule: .*write 5 fields \(minute hour day-of-month month day-of-week\) or 6 with seconds first, e\.g\. "0 \* \* \* \*"/);
+      }
+    }
+  });
+
   it('takes the scan watchdog limits from flags or RAMPART_SCAN_* and refuses ones no scan could meet', () => {
     const c = loadAgentConfig({ stateDir: '/s', scanCpuSeconds: '2.5' }, { RAMPART_SCAN_MEMORY_MB: '512', RAMPART_AGENT_SCAN_TIMEOUT_SECONDS: '60' });
     expect(c).toMatchObject({ scanMemoryMb: 512, scanCpuSeconds: 2.5, scanTimeoutSeconds: 60 });
