@@ -15,16 +15,33 @@ export type RuleEntry = z.infer<typeof RuleEntrySchema>;
 export type RuleState = Map<string, RuleEntry>;
 
 /**
+ * Hashes of results already hashed: the daemon reuses an unchanged result's validated value from
+ * one scan to the next (agent/watchdog/message-parser.ts, inheritHash), so it is hashed once, not
+ * every scan. Results are never changed once built.
+ */
+const hashes = new WeakMap<RuleResult, string>();
+
+/**
  * Hash of what a verdict says: status, expected, observed, evidence, error, reason and matched CVEs.
  * Timing (durationMs) and rule metadata are left out, so an unchanged host hashes the same.
  */
 export function resultHash(r: RuleResult): string {
+  const known = hashes.get(r);
+  if (known !== undefined) return known;
   const parts: unknown[] = [r.status, r.expected, r.observed, r.evidence, r.error ?? null, r.reason ?? null];
   // Matched CVEs decide a BOD 26-04 tier (a newly KEV-listed CVE must reach the collector); only
   // results that carry them hash differently, so an upgraded agent does not resend everything.
   if (r.cves !== undefined) parts.push(r.cves);
   const material = JSON.stringify(parts);
-  return createHash('sha256').update(material).digest('hex');
+  const hash = createHash('sha256').update(material).digest('hex');
+  hashes.set(r, hash);
+  return hash;
+}
+
+/** `to` is `from` with another durationMs (which the hash leaves out): it has the same hash. */
+export function inheritHash(from: RuleResult, to: RuleResult): void {
+  const known = hashes.get(from);
+  if (known !== undefined) hashes.set(to, known);
 }
 
 export function entryOf(r: RuleResult): RuleEntry {

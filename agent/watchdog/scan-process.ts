@@ -12,7 +12,8 @@ import type { Writable } from 'node:stream';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { PackRef, ScanReport } from '../../shared/result.js';
 import { WATCHDOG_POLICY, type ScanLimits } from './limits.js';
-import { WORKER_ARGS, WorkerMessageSchema, type CodeCacheStatus, type Job, type PackUpdateOutcome } from './messages.js';
+import { WorkerMessageParser } from './message-parser.js';
+import { WORKER_ARGS, type CodeCacheStatus, type Job, type PackUpdateOutcome } from './messages.js';
 import { readProcUsage } from './proc-usage.js';
 
 /** How to start a scan process: the node binary and our entry script, or a single executable alone. */
@@ -93,6 +94,8 @@ export interface ProcessOptions {
   onPacks?: (packs: PackRef[]) => void;
   /** Aborting ends the scan process (SIGTERM) and resolves with `cancelled`. */
   signal?: AbortSignal;
+  /** Parses its messages; pass the same one to every scan so unchanged results are not validated again. */
+  parser?: WorkerMessageParser;
 }
 
 const OOM = /JavaScript heap out of memory|Reached heap limit|Allocation failed/;
@@ -121,6 +124,7 @@ export function runScanProcess(job: Job, options: ProcessOptions): Promise<Proce
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
   const out = options.stderr ?? process.stderr;
+  const parser = options.parser ?? new WorkerMessageParser();
   const started = performance.now();
   const result: ProcessResult = { usage: { cpuMs: 0, childrenCpuMs: 0, peakRssKb: 0, wallMs: 0 } };
   let reported = false;
@@ -165,9 +169,9 @@ export function runScanProcess(job: Job, options: ProcessOptions): Promise<Proce
       if (!result.stopped) result.stopped = { code: 'ERR_WATCHDOG_CRASHED', message: `cannot start the scan process ${command.execPath}: ${err.message}` };
     });
     child.on('message', (raw: unknown) => {
-      const parsed = WorkerMessageSchema.safeParse(raw);
+      const parsed = parser.parse(raw);
       if (!parsed.success) {
-        stop('ERR_WATCHDOG_CRASHED', `the scan process sent a message outside the schema: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+        stop('ERR_WATCHDOG_CRASHED', `the scan process sent a message outside the schema: ${parsed.message}`);
         return;
       }
       const m = parsed.data;

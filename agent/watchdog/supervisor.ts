@@ -13,6 +13,7 @@ import { VERSION } from '../../shared/version.js';
 import { WATCHDOG_POLICY, type ScanLimits } from './limits.js';
 import type { Job, PackUpdateOutcome, WorkerSettings } from './messages.js';
 import { scanStoppedResult } from './results.js';
+import { WorkerMessageParser } from './message-parser.js';
 import { runScanProcess, type ProcessUsage, type StopCode, type WorkerCommand } from './scan-process.js';
 import { Strikes } from './strikes.js';
 
@@ -52,6 +53,8 @@ export class ScanSupervisor {
   private strikes: Strikes | undefined;
   /** Aborted by cancel(): ends the running scan process and every later job before it starts. */
   private readonly closing = new AbortController();
+  /** Remembers the last report's validated results, so an unchanged result is not validated again. */
+  private readonly parser = new WorkerMessageParser();
 
   constructor(private readonly o: SupervisorOptions) {}
 
@@ -99,7 +102,7 @@ export class ScanSupervisor {
     return this.serial(async () => {
       const strikes = await this.strikesFile();
       const denylist = strikes.denylist();
-      const r = await runScanProcess(this.job('scan', denylist), { command: this.o.command, limits: this.o.limits, signal: this.closing.signal, ...(this.o.stderr ? { stderr: this.o.stderr } : {}), ...(onPacks ? { onPacks } : {}) });
+      const r = await runScanProcess(this.job('scan', denylist), { command: this.o.command, limits: this.o.limits, signal: this.closing.signal, parser: this.parser, ...(this.o.stderr ? { stderr: this.o.stderr } : {}), ...(onPacks ? { onPacks } : {}) });
       const usage = r.usage;
       if (r.cancelled) {
         this.o.log.warn({ wallMs: usage.wallMs }, 'Scan process ended from outside (shutting down?); not counted against the scan');
