@@ -3,7 +3,7 @@
  * `processes` table columns osquery's watcher reads) and resident memory. The watchdog samples a
  * scan process with it; it works even when that process is stuck in a loop and cannot answer.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 
 /** USER_HZ: the unit of utime/stime in /proc/<pid>/stat; 100 on every Linux architecture Node supports. */
 const USER_HZ = 100;
@@ -34,10 +34,15 @@ export function parseVmRss(text: string): number | undefined {
   return m ? Number(m[1]) : text.includes('State:') ? 0 : undefined;
 }
 
-/** Sample a process; undefined when it is gone or /proc is not there (not Linux). */
-export async function readProcUsage(pid: number): Promise<ProcUsage | undefined> {
+/**
+ * Sample a process; undefined when it is gone or /proc is not there (not Linux). Synchronous: a
+ * /proc file is made by the kernel on read and never waits for a disk, and two plain reads cost the
+ * interpreter-only daemon a fraction of what the promise API does, ten times a second.
+ */
+export function readProcUsage(pid: number): ProcUsage | undefined {
   try {
-    const [stat, status] = await Promise.all([fs.readFile(`/proc/${pid}/stat`, 'utf8'), fs.readFile(`/proc/${pid}/status`, 'utf8')]);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const s = parseProcStat(stat);
     const rssKb = parseVmRss(status);
     if (!s || rssKb === undefined) return undefined;

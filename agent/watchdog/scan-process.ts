@@ -210,19 +210,15 @@ export function runScanProcess(job: Job, options: ProcessOptions): Promise<Proce
 
     const memoryKb = limits.memoryMb * 1024;
     const cpuMs = limits.cpuSeconds * 1000;
-    let sampling = false;
     const sampler = setInterval(() => {
-      if (sampling || child.pid === undefined || result.stopped || result.cancelled || reported) return;
-      sampling = true;
-      void readProcUsage(child.pid).then((u) => {
-        sampling = false;
-        // Only our own child: a pid that was reused by another process is none of our business.
-        if (!u || u.ppid !== process.pid || result.stopped || result.cancelled || reported) return;
-        result.usage.peakRssKb = Math.max(result.usage.peakRssKb, u.rssKb);
-        result.usage.cpuMs = Math.max(result.usage.cpuMs, u.cpuMs);
-        if (u.rssKb > memoryKb) stop('ERR_WATCHDOG_MEMORY', `scan process resident memory ${(u.rssKb / 1024).toFixed(0)} MB passed the limit of ${limits.memoryMb} MB`);
-        else if (u.cpuMs > cpuMs) stop('ERR_WATCHDOG_CPU', `scan process used ${(u.cpuMs / 1000).toFixed(1)} s of CPU, over the limit of ${limits.cpuSeconds} s`);
-      });
+      if (child.pid === undefined || result.stopped || result.cancelled || reported) return;
+      const u = readProcUsage(child.pid);
+      // Only our own child: a pid that was reused by another process is none of our business.
+      if (!u || u.ppid !== process.pid) return;
+      result.usage.peakRssKb = Math.max(result.usage.peakRssKb, u.rssKb);
+      result.usage.cpuMs = Math.max(result.usage.cpuMs, u.cpuMs);
+      if (u.rssKb > memoryKb) stop('ERR_WATCHDOG_MEMORY', `scan process resident memory ${(u.rssKb / 1024).toFixed(0)} MB passed the limit of ${limits.memoryMb} MB`);
+      else if (u.cpuMs > cpuMs) stop('ERR_WATCHDOG_CPU', `scan process used ${(u.cpuMs / 1000).toFixed(1)} s of CPU, over the limit of ${limits.cpuSeconds} s`);
     }, WATCHDOG_POLICY.sampleMs);
     const wall = setTimeout(() => result.cancelled || stop('ERR_WATCHDOG_TIMEOUT', `scan process still running after ${limits.timeoutSeconds} s (limit)`), limits.timeoutSeconds * 1000);
 
