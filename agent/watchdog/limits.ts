@@ -6,7 +6,7 @@
  */
 
 export interface ScanLimits {
-  /** Resident set of the scan process, MB (also its V8 heap cap: --max-old-space-size). */
+  /** Resident set of the scan process, MB. */
   memoryMb: number;
   /** CPU time (user + system) of the scan process, seconds. */
   cpuSeconds: number;

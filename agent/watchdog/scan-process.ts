@@ -1,6 +1,6 @@
 /**
  * @module One scan process under the watchdog: spawn our own entry with a FIXED argument list
- * (WORKER_ARGS; the V8 heap capped at the memory limit), hand it the job over IPC, parse every
+ * (WORKER_ARGS, and no V8 flag), hand it the job over IPC, parse every
  * message it sends, sample its /proc entry every 100 ms and stop it (SIGTERM, SIGKILL after a
  * grace) once its resident memory, CPU time or wall time passes the limit. Its standard error
  * (pino lines) is passed through to ours, line by line.
@@ -100,27 +100,16 @@ export interface ProcessOptions {
 
 const OOM = /JavaScript heap out of memory|Reached heap limit|Allocation failed/;
 
-/**
- * V8 flags of a node-run scan process: the heap capped at the memory limit, and a young generation
- * that starts at 16 MB (1/16 of the limit at most) instead of 1 MB. A scan allocates tens of MB of
- * short-lived strings and objects in ~0.2 s; with the default small start V8 runs dozens of young
- * collections to grow into it: ~40 ms of a baseline scan's CPU (docs/PERFORMANCE.md). Costs ~8 MB
- * of the scan process's peak, never the daemon's.
- */
-export function workerV8Flags(limits: ScanLimits): string[] {
-  const semiSpaceMb = Math.max(1, Math.min(16, Math.floor(limits.memoryMb / 16)));
-  return [`--max-old-space-size=${limits.memoryMb}`, `--min-semi-space-size=${semiSpaceMb}`];
-}
-
 /** Run one job in a scan process and resolve when that process is gone. Never rejects. */
 export function runScanProcess(job: Job, options: ProcessOptions): Promise<ProcessResult> {
   const { command, limits } = options;
-  // The V8 heap is capped at the memory limit too, so a burst between two samples cannot run far
-  // past it. Not for a single executable: it takes V8 flags only from NODE_OPTIONS, and any V8 flag
-  // there makes it reject its code cache (slower start, and a warning on every scan); its RSS samples
-  // are the limit. NODE_OPTIONS is never passed on: the daemon's (an --inspect port, a --require
-  // hook) are not a scan process's.
-  const args = command.entry === undefined ? [...WORKER_ARGS] : [...workerV8Flags(limits), command.entry, ...WORKER_ARGS];
+  // No V8 flag (no --max-old-space-size heap cap, no young-generation size): any V8 flag on the
+  // command line changes V8's flag hash, and Node then rejects the code cache of its own built-in
+  // modules, compiling the ones a scan loads from source (+30 ms of every scan; docs/PERFORMANCE.md).
+  // A single executable takes none anyway. The resident-memory samples are the memory limit, and
+  // boot.ts sizes the young generation at run time. NODE_OPTIONS is never passed on: the daemon's
+  // (an --inspect port, a --require hook) are not a scan process's.
+  const args = command.entry === undefined ? [...WORKER_ARGS] : [command.entry, ...WORKER_ARGS];
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
   const out = options.stderr ?? process.stderr;
@@ -233,7 +222,7 @@ export function runScanProcess(job: Job, options: ProcessOptions): Promise<Proce
         const how = signal ? `signal ${signal}` : `exit code ${exitCode}`;
         const last = tail.trim().split('\n').filter(Boolean).at(-1) ?? '';
         result.stopped = OOM.test(tail)
-          ? { code: 'ERR_WATCHDOG_MEMORY', message: `scan process reached its JavaScript heap limit of ${limits.memoryMb} MB (${how})` }
+          ? { code: 'ERR_WATCHDOG_MEMORY', message: `scan process ran out of JavaScript heap (${how}); the memory limit is ${limits.memoryMb} MB` }
           : { code: 'ERR_WATCHDOG_CRASHED', message: `scan process ended with ${how} and no result${last ? `: ${last.slice(0, 300)}` : ''}` };
       }
       if (result.stopped && startedRules) {

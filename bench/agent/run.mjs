@@ -206,8 +206,8 @@ async function footprintSection() {
   for (const [name, fixture] of [['fixture', DEBIAN12], ['live', undefined]]) {
     const runs = async (env, n) => {
       const r = [];
-      // As the daemon starts them: the heap capped at the default memory limit (not for a single executable).
-      for (let i = 0; i < n; i++) r.push(await workerScan({ repo: REPO, cli: CLI, stateDir: cacheState, pack: BASELINE, fixtureRoot: fixture, env, nodeFlags: ['--max-old-space-size=256', '--min-semi-space-size=16'] })); // workerV8Flags() of agent/watchdog/scan-process.ts
+      // As the daemon starts them: the boot script, no V8 flag (agent/watchdog/scan-process.ts).
+      for (let i = 0; i < n; i++) r.push(await workerScan({ repo: REPO, cli: CLI, stateDir: cacheState, pack: BASELINE, fixtureRoot: fixture, env }));
       return r;
     };
     await runs({}, 1); // fill the caches
