@@ -178,11 +178,12 @@ async function footprintSection() {
       phasesMs: `${median(s.slice(1).map((x) => x.startupCpuMs))}/${median(s.slice(1).map((x) => x.packsCpuMs))}/${median(s.slice(1).map((x) => x.scanCpuMs))}`,
       commandsCpuMs: median(s.slice(1).map((x) => x.commandsCpuMs)),
       scanWallMs: median(s.slice(1).map((x) => x.wallMs)),
-      daemonCpuPerScanMs: median(r.daemonCpuPerScanMs),
+      // Timed from the second scan on: a run with one scan (--only idle) has none.
+      daemonCpuPerScanMs: r.daemonCpuPerScanMs.length > 0 ? median(r.daemonCpuPerScanMs) : null,
       rules: s0[0]?.rules,
       scans: s0.length,
     };
-    say(`${label}: idle ${line.idleSettledMB} MB settled, ${line.idleAfterMB} MB after ${idleSeconds} s (anon + file ${line.idleAnonFileMB}), daemon peak ${line.daemonPeakMB} MB; scan process peak ${line.scanProcessPeakMB} MB, CPU ${line.scanProcessCpuMs} ms (${line.scanProcessCpuRange}; start-up/packs/scan ${line.phasesMs}) + commands ${line.commandsCpuMs} ms, daemon ${line.daemonCpuPerScanMs} ms per scan`);
+    say(`${label}: idle ${line.idleSettledMB} MB settled, ${line.idleAfterMB} MB after ${idleSeconds} s (anon + file ${line.idleAnonFileMB}), daemon peak ${line.daemonPeakMB} MB; scan process peak ${line.scanProcessPeakMB} MB, CPU ${line.scanProcessCpuMs} ms (${line.scanProcessCpuRange}; start-up/packs/scan ${line.phasesMs}) + commands ${line.commandsCpuMs} ms, daemon ${line.daemonCpuPerScanMs ?? 'n/a (one scan)'} ms per scan`);
     return line;
   };
   const agent = (name, extra) => {
